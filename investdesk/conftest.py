@@ -1,0 +1,85 @@
+"""Shared personas for the whole suite. Permission tests read like sentences:
+
+* `owner` and `colleague` work in the Chengdu city bureau (成都市投资促进局);
+* `outsider` works in the Mianyang city bureau and should have no access to Chengdu's records;
+* `leader` is a bureau leader and sees everything; `admin` manages units and people;
+* `dispatcher` is in the enterprise service division; `partner` handles cases at 经信厅;
+* `observer` may read their division's records but never change anything.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from investdesk.core.models import Role, Unit
+from investdesk.core.tests.factories import PASSWORD, UnitFactory, UserFactory
+
+
+@pytest.fixture
+def units(db):
+    bureau = UnitFactory(code="bureau", name="四川省经济合作局", kind=Unit.Kind.BUREAU)
+    return SimpleNamespace(
+        bureau=bureau,
+        office=UnitFactory(code="general-office", name="办公室", kind=Unit.Kind.DIVISION, parent=bureau),
+        service=UnitFactory(code="enterprise-service", name="企业服务处", kind=Unit.Kind.DIVISION, parent=bureau),
+        planning=UnitFactory(code="planning", name="综合规划处", kind=Unit.Kind.DIVISION, parent=bureau),
+        chengdu=UnitFactory(code="chengdu", name="成都市投资促进局", short_name="成都市", parent=bureau),
+        mianyang=UnitFactory(code="mianyang", name="绵阳市投资促进局", short_name="绵阳市", parent=bureau),
+        jingxin=UnitFactory(code="jingxin", name="四川省经济和信息化厅", kind=Unit.Kind.PARTNER),
+    )
+
+
+@pytest.fixture
+def owner(units):
+    return UserFactory(username="alice", name="刘洋", unit=units.chengdu, mobile="13812345678")
+
+
+@pytest.fixture
+def colleague(units):
+    return UserFactory(username="bob", name="杨帆", unit=units.chengdu, mobile="13912345678")
+
+
+@pytest.fixture
+def outsider(units):
+    return UserFactory(username="mallory", name="何琳", unit=units.mianyang, mobile="13712345678")
+
+
+@pytest.fixture
+def leader(units):
+    return UserFactory(username="leader", name="李明远", unit=units.bureau, role=Role.LEADER)
+
+
+@pytest.fixture
+def admin(units):
+    return UserFactory(username="admin", name="周建国", unit=units.office, role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def dispatcher(units):
+    return UserFactory(username="dispatcher", name="张静", unit=units.service, role=Role.DISPATCHER)
+
+
+@pytest.fixture
+def partner(units):
+    return UserFactory(username="jingxin", name="赵磊", unit=units.jingxin)
+
+
+@pytest.fixture
+def observer(units):
+    return UserFactory(username="observer", name="孙敏", unit=units.planning, role=Role.OBSERVER)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(user)`: the test client signed in as that user (second factor already proven)."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,49 @@
+"""The navigation every page shows: the modules, which of them exist yet, and admin entries."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from investdesk.core import policy
+
+# (url name, label, bootstrap icon). A module whose URL is not installed yet is shown greyed out.
+MODULES = [
+    ("home", _("Home"), "house"),
+    ("enterprises:list", _("Enterprises"), "buildings"),
+    ("cases:queue", _("Cases"), "clipboard-check"),
+    ("projects:board", _("Projects"), "kanban"),
+    ("outreach:campaigns", _("Outreach"), "envelope-paper"),
+    ("relief:incidents", _("Emergency response"), "heart-pulse"),
+    ("reports:dashboard", _("Dashboard"), "bar-chart-line"),
+    ("reports:bulletins", _("Work bulletins"), "file-earmark-text"),
+    ("directory", _("Directory"), "person-lines-fill"),
+]
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    modules = [{"name": n, "label": label, "icon": icon, "url": _url(n)} for n, label, icon in MODULES]
+    admin = []
+    if policy.can(user, policy.Capability.MANAGE_UNITS):
+        admin.append({"name": "manage_units", "label": _("Units"), "icon": "diagram-3", "url": reverse("manage_units")})
+    if policy.can(user, policy.Capability.MANAGE_PEOPLE):
+        admin.append({"name": "manage_people", "label": _("People"), "icon": "people", "url": reverse("manage_people")})
+    if policy.can(user, policy.Capability.READ_AUDIT):
+        admin.append(
+            {
+                "name": "audit_log",
+                "label": _("Audit log"),
+                "icon": "shield-check",
+                "url": reverse("audit_log"),
+            }
+        )
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    return {"nav_modules": modules, "nav_admin": admin, "nav_current": current}

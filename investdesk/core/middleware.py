@@ -1,0 +1,61 @@
+"""Request context for audit rows, and the gate that sends people to change a password or set up 2FA."""
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from investdesk.core.audit import RequestContext, request_context
+from investdesk.core.models import Role
+
+
+def client_ip(request) -> str | None:
+    if "HTTP_X_FORWARDED_FOR" in settings.AXES_IPWARE_META_PRECEDENCE_ORDER:  # BEHIND_PROXY=1
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_context.set(
+            RequestContext(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            request_context.reset(token)
+
+
+# Paths a signed-in person may reach before changing their password or enrolling a second factor.
+_OPEN_PREFIXES = ("/static/", "/healthz", "/i18n/", "/logout/", "/api/")
+
+
+class AccountGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
+            target = pending_account_step(user)
+            if target and request.path != target:
+                return redirect(target)
+        return self.get_response(request)
+
+
+def pending_account_step(user) -> str | None:
+    """The URL a signed-in person must visit before anything else, or None when there is none."""
+    from django_otp import user_has_device
+
+    if user_has_device(user) and not user.is_verified():
+        # The password was right; the session counts only once the second factor is proven too.
+        return reverse("otp_verify")
+    if user.must_change_password:
+        return reverse("password_change")
+    if settings.OTP_REQUIRED_FOR_ADMINS and user.role == Role.ADMIN and not user_has_device(user):
+        return reverse("otp_setup")
+    return None

@@ -1,0 +1,116 @@
+"""The one permission policy. Every page, API endpoint, export and report asks this module.
+
+Rules (docs/architecture.md explains them with examples):
+
+* A user sees and edits records owned by their unit and its sub-units.
+* Bureau leaders see and edit everything.
+* A record may be shared explicitly with another unit (and so its sub-units), read-only or editable.
+* Confidential records ignore shares: only the owning unit's subtree and leaders see them.
+* Read-only observers never edit.
+* Capabilities that are not about a record (managing people, reading the audit log) come from the
+  role, through `can()`.
+
+Records a user may not see answer 404 (`get_visible_or_404`), so their existence does not leak.
+"""
+
+from enum import StrEnum
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from investdesk.core.models import Access, RecordShare, Role
+
+
+class Capability(StrEnum):
+    MANAGE_UNITS = "manage_units"
+    MANAGE_PEOPLE = "manage_people"
+    READ_AUDIT = "read_audit"
+    SEE_EVERYTHING = "see_everything"
+    DISPATCH = "dispatch"
+    EDIT_RECORDS = "edit_records"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(
+        {Capability.MANAGE_UNITS, Capability.MANAGE_PEOPLE, Capability.READ_AUDIT, Capability.EDIT_RECORDS}
+    ),
+    Role.LEADER: frozenset({Capability.SEE_EVERYTHING, Capability.DISPATCH, Capability.EDIT_RECORDS}),
+    Role.DISPATCHER: frozenset({Capability.DISPATCH, Capability.EDIT_RECORDS}),
+    Role.STAFF: frozenset({Capability.EDIT_RECORDS}),
+    Role.OBSERVER: frozenset(),
+}
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def can(user, capability: Capability) -> bool:
+    return _active(user) and capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def require(user, capability: Capability) -> None:
+    """For pages that exist for everyone but only some may use (403 is fine: nothing leaks)."""
+    if not can(user, capability):
+        raise PermissionDenied
+
+
+def _access(model: type[Model]) -> Access:
+    access = getattr(model, "access", None)
+    if not isinstance(access, Access):
+        raise TypeError(f"{model.__name__} declares no `access = Access(owner=...)`; the policy cannot scope it.")
+    return access
+
+
+def _scope_filter(user, qs: QuerySet, *, edit: bool) -> QuerySet:
+    if not _active(user):
+        return qs.none()
+    if edit and not can(user, Capability.EDIT_RECORDS):
+        return qs.none()
+    if can(user, Capability.SEE_EVERYTHING):
+        return qs
+    if user.unit_id is None:
+        return qs.none()
+    access = _access(qs.model)
+    unit_path = user.unit.path
+    owned = Q(**{f"{access.owner}__path__startswith": unit_path})
+    shares = RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(qs.model), unit__path__startswith=unit_path
+    )
+    if edit:
+        shares = shares.filter(can_edit=True)
+    shared = Q(pk__in=shares.values("object_id"))
+    if access.confidential:
+        shared &= Q(**{access.confidential: False})
+    return qs.filter(owned | shared)
+
+
+def visible(user, qs: QuerySet) -> QuerySet:
+    """The rows of `qs` the user may read."""
+    return _scope_filter(user, qs, edit=False)
+
+
+def editable(user, qs: QuerySet) -> QuerySet:
+    """The rows of `qs` the user may change."""
+    return _scope_filter(user, qs, edit=True)
+
+
+def get_visible_or_404(user, qs: QuerySet, **lookup):
+    try:
+        return visible(user, qs).get(**lookup)
+    except qs.model.DoesNotExist:
+        raise Http404 from None
+
+
+def get_editable_or_404(user, qs: QuerySet, **lookup):
+    """404 if the user may not even see the row; 403 if they see it but may not change it."""
+    obj = get_visible_or_404(user, qs, **lookup)
+    if not editable(user, qs.model._default_manager.filter(pk=obj.pk)).exists():
+        raise PermissionDenied
+    return obj
+
+
+def can_edit(user, obj: Model) -> bool:
+    return editable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()

@@ -1,0 +1,168 @@
+"""Every read of units, people, tokens and the audit log, scoped by the permission policy."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from investdesk.core import policy
+from investdesk.core.models import ApiToken, AuditEntry, Unit, User
+from investdesk.lib.chinese_text import normalize_query
+
+
+def _search(qs: QuerySet, q: str | None) -> QuerySet:
+    q = normalize_query(q)
+    return qs.filter(search_text__contains=q) if q else qs
+
+
+# --- units --------------------------------------------------------------------------------------
+
+
+def units_all(*, include_inactive: bool = False) -> QuerySet[Unit]:
+    """The unit tree in display order. Units are not secret: everyone signed in may list them."""
+    qs = Unit.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("path")
+
+
+def units_with_counts(*, user) -> QuerySet[Unit]:
+    policy.require(user, policy.Capability.MANAGE_UNITS)
+    return (
+        units_all(include_inactive=True)
+        .select_related("parent")
+        .annotate(people=Count("members", filter=Q(members__is_active=True)))
+    )
+
+
+def units_search(*, q: str | None = None, kind: str | None = None) -> QuerySet[Unit]:
+    qs = units_all()
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q:
+        term = q.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(short_name__icontains=term) | Q(code__icontains=term.lower()))
+    return qs
+
+
+def unit_get(*, unit_id: int) -> Unit:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Unit, pk=unit_id)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def people_for_directory(*, user, q: str | None = None, unit_id: int | None = None) -> QuerySet[User]:
+    """Active colleagues the user may see (their unit's subtree; everyone for leaders)."""
+    qs = policy.visible(user, User.objects.filter(is_active=True)).select_related("unit")
+    if unit_id:
+        unit = Unit.objects.filter(pk=unit_id).first()
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    return _search(qs, q).order_by("unit__path", "role", "username")
+
+
+def person_get_for_user(*, user, person_id: int) -> User:
+    return policy.get_visible_or_404(user, User.objects.select_related("unit"), pk=person_id)
+
+
+def people_for_admin(
+    *,
+    user,
+    q: str | None = None,
+    unit_id: int | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> QuerySet[User]:
+    policy.require(user, policy.Capability.MANAGE_PEOPLE)
+    qs = User.objects.select_related("unit")
+    if unit_id:
+        unit = Unit.objects.filter(pk=unit_id).first()
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if role:
+        qs = qs.filter(role=role)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return _search(qs, q).order_by("unit__path", "username")
+
+
+def person_get_for_admin(*, user, person_id: int) -> User:
+    from django.shortcuts import get_object_or_404
+
+    policy.require(user, policy.Capability.MANAGE_PEOPLE)
+    return get_object_or_404(User.objects.select_related("unit"), pk=person_id)
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def api_token_user(*, key: str) -> User | None:
+    """The active user a bearer key belongs to, or None (unknown, revoked, expired, deactivated)."""
+    if not key or not key.startswith(ApiToken.PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user", "user__unit").filter(key_hash=ApiToken.hash_key(key)).first()
+    if token is None or not token.is_usable or not token.user.is_active:
+        return None
+    # Touch at most once a minute: a busy script should not turn every read into a write.
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def audit_entries(
+    *,
+    user,
+    q: str | None = None,
+    action: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+) -> QuerySet[AuditEntry]:
+    policy.require(user, policy.Capability.READ_AUDIT)
+    qs = AuditEntry.objects.select_related("actor_unit")
+    if q:
+        term = q.strip()
+        match = Q(actor_username__icontains=term) | Q(target_repr__icontains=term) | Q(note__icontains=term)
+        if _looks_like_ip(term):
+            match |= Q(ip=term)
+        qs = qs.filter(match)
+    if action:
+        qs = qs.filter(action=action)
+    if target_type:
+        qs = qs.filter(target_type=target_type)
+    if target_id:
+        qs = qs.filter(target_id=str(target_id))
+    if date_from:
+        qs = qs.filter(at__gte=_day_start(date_from))
+    if date_to:
+        qs = qs.filter(at__lt=_day_start(date_to) + timedelta(days=1))
+    return qs.order_by("-at", "-id")
+
+
+def _looks_like_ip(term: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(term)
+    except ValueError:
+        return False
+    return True
+
+
+def recent_activity_for_user(*, user, limit: int = 10) -> list[AuditEntry]:
+    """The person's own latest actions, for the home page (their own trail, no audit right needed)."""
+    return list(AuditEntry.objects.filter(actor=user).order_by("-at", "-id")[:limit])

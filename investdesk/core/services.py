@@ -1,0 +1,284 @@
+"""Every write to units, people, tokens and shares. Each function is atomic and audited."""
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import password_validation
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from investdesk.core.audit import audit_log, diff, snapshot
+from investdesk.core.errors import ConflictError, DomainError
+from investdesk.core.models import ApiToken, AuditEntry, RecordShare, Role, Unit, User
+from investdesk.lib.chinese_text import search_key
+from investdesk.lib.phones import normalize_mobile
+
+# --- versioned updates (optimistic concurrency) -------------------------------------------------
+
+
+def _lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
+    """Lock the row; refuse when the caller edited an older version than the one stored."""
+    obj = model._default_manager.select_for_update().get(pk=pk)
+    if version is not None and obj.version != version:
+        raise ConflictError()
+    return obj
+
+
+def _full_clean(obj: Model, exclude: list[str] | None = None) -> None:
+    """Model validation as DomainError (the first problem, naming its field)."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(messages[0], field=None if field == "__all__" else field) from None
+
+
+# --- units --------------------------------------------------------------------------------------
+
+
+def _unit_path(unit: Unit) -> str:
+    return f"{unit.parent.path if unit.parent_id else '/'}{unit.pk}/"
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    actor,
+    name: str,
+    code: str,
+    kind: str,
+    parent: Unit | None = None,
+    short_name: str = "",
+    sort_order: int = 100,
+) -> Unit:
+    unit = Unit(
+        name=name.strip(),
+        code=code.strip(),
+        kind=kind,
+        parent=parent,
+        short_name=short_name.strip(),
+        sort_order=sort_order,
+    )
+    _full_clean(unit)
+    unit.save()
+    unit.path = _unit_path(unit)
+    unit.save(update_fields=["path"])
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=unit, changes=diff({}, snapshot(unit)))
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, actor, unit: Unit, version: int | None, **fields) -> Unit:
+    unit = _lock_for_update(Unit, unit.pk, version)
+    before = snapshot(unit)
+    allowed = {"name", "short_name", "code", "kind", "parent", "sort_order", "is_active"}
+    for key, value in fields.items():
+        if key not in allowed:
+            raise TypeError(f"unit_update does not change {key!r}")
+        setattr(unit, key, value.strip() if isinstance(value, str) else value)
+    new_parent = unit.parent
+    if new_parent is not None and new_parent.path.startswith(unit.path):
+        raise DomainError(_("A unit cannot be moved under itself or one of its sub-units."), field="parent")
+    if fields.get("is_active") is False and unit.members.filter(is_active=True).exists():
+        raise DomainError(_("This unit still has active people; move or deactivate them first."), field="is_active")
+    _full_clean(unit)
+    old_path, unit.path = unit.path, _unit_path(unit)
+    unit.version += 1
+    unit.save()
+    if old_path != unit.path:
+        # Re-root the whole subtree so prefix matches keep working.
+        for sub in Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk):
+            sub.path = unit.path + sub.path[len(old_path) :]
+            sub.save(update_fields=["path"])
+    changes = diff(before, snapshot(unit))
+    if changes:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=unit, changes=changes)
+    return unit
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from None
+
+
+def _prepare_person(user: User) -> None:
+    user.username = user.username.strip()
+    user.name = user.name.strip()
+    user.email = User.objects.normalize_email(user.email.strip())
+    if user.mobile:
+        normalized = normalize_mobile(user.mobile)
+        if normalized is None:
+            raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
+        user.mobile = normalized
+    user.is_staff = user.role == Role.ADMIN  # Django admin only for administrators
+    user.search_text = search_key(user.name, user.username, user.title)
+    if user.unit_id is None:
+        raise DomainError(_("Choose the unit this person belongs to."), field="unit")
+    if user.unit_id and not user.unit.is_active:
+        raise DomainError(_("This unit is no longer active."), field="unit")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor,
+    username: str,
+    name: str,
+    unit: Unit,
+    role: str = Role.STAFF,
+    password: str,
+    email: str = "",
+    mobile: str = "",
+    title: str = "",
+    office_phone: str = "",
+    must_change_password: bool = True,
+) -> User:
+    """Create a person with an initial password they must change at first login."""
+    if User.objects.filter(username__iexact=username.strip()).exists():
+        raise DomainError(_("This username is already taken."), field="username")
+    user = User(
+        username=username,
+        name=name,
+        unit=unit,
+        role=role,
+        email=email,
+        mobile=mobile,
+        title=title,
+        office_phone=office_phone,
+        must_change_password=must_change_password,
+    )
+    _prepare_person(user)
+    _validate_password(password, user)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    _full_clean(user, exclude=["password"])
+    user.save()
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=user, changes=diff({}, snapshot(user)))
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor, user: User, version: int | None, **fields) -> User:
+    user = _lock_for_update(User, user.pk, version)
+    before = snapshot(user)
+    allowed = {"name", "unit", "role", "email", "mobile", "title", "office_phone", "is_active"}
+    for key, value in fields.items():
+        if key not in allowed:
+            raise TypeError(f"user_update does not change {key!r}")
+        setattr(user, key, value)
+    if actor.pk == user.pk and (user.role != Role.ADMIN or not user.is_active):
+        raise DomainError(_("You cannot remove your own administrator role or deactivate yourself."), field="role")
+    _prepare_person(user)
+    _full_clean(user, exclude=["password"])
+    user.version += 1
+    user.save()
+    changes = diff(before, snapshot(user))
+    if changes:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=user, changes=changes)
+    if before["is_active"] and not user.is_active:
+        sessions_end_for_user(user=user)
+    return user
+
+
+@transaction.atomic
+def user_reset_password(*, actor, user: User, password: str) -> User:
+    """An administrator sets a new initial password; the person must change it at next login."""
+    _validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = True
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    audit_log(actor=actor, action=AuditEntry.Action.PASSWORD, target=user, note="reset by administrator")
+    sessions_end_for_user(user=user)
+    return user
+
+
+@transaction.atomic
+def user_change_own_password(*, user: User, password: str) -> User:
+    _validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    audit_log(actor=user, action=AuditEntry.Action.PASSWORD, target=user, note="changed by the user")
+    return user
+
+
+def sessions_end_for_user(*, user: User) -> int:
+    """Delete every live session of the user (deactivation, password reset)."""
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, days_valid: int | None = 365) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the key, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Give the token a name, e.g. the script that will use it."), field="name")
+    if days_valid is not None and not 1 <= days_valid <= 3650:
+        raise DomainError(_("A token is valid for 1 to 3650 days."), field="days_valid")
+    key = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:60],
+        key_prefix=key[: len(ApiToken.PREFIX) + 6],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + timedelta(days=days_valid) if days_valid else None,
+    )
+    audit_log(actor=user, action=AuditEntry.Action.TOKEN, target=token, note="created")
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise DomainError(_("This token is not yours."))
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_log(actor=user, action=AuditEntry.Action.TOKEN, target=token, note="revoked")
+
+
+# --- explicit shares ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_share(*, actor, record: Model, unit: Unit, can_edit: bool = False) -> RecordShare:
+    share, _created = RecordShare.objects.update_or_create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        unit=unit,
+        defaults={"can_edit": can_edit, "shared_by": actor},
+    )
+    audit_log(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        target=record,
+        note=f"shared with {unit} ({'edit' if can_edit else 'read'})",
+    )
+    return share
+
+
+@transaction.atomic
+def record_unshare(*, actor, record: Model, unit: Unit) -> None:
+    RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk, unit=unit
+    ).delete()
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=record, note=f"no longer shared with {unit}")

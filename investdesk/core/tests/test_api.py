@@ -1,0 +1,135 @@
+"""The /api/v1 conventions: bearer tokens, {"items", "count"}, JSON errors naming fields, 401/404."""
+
+from django.core.management import call_command
+
+from investdesk.core.models import AuditEntry, User
+
+
+def _bearer(key):
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def _token_for(user) -> str:
+    import io
+
+    out = io.StringIO()
+    call_command("token", "create", "--user", user.username, stdout=out)
+    return out.getvalue().strip()
+
+
+def test_token_create_command_and_an_authenticated_call(client, owner):
+    key = _token_for(owner)
+    response = client.get("/api/v1/me", **_bearer(key))
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+    assert response.json()["unit"]["code"] == "chengdu"
+
+
+def test_no_token_is_401_with_a_json_body(client, db):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_a_wrong_or_revoked_token_is_401(client, owner):
+    assert client.get("/api/v1/me", **_bearer("idk_nonsense")).status_code == 401
+
+
+def test_lists_answer_items_and_count_with_limit_offset_and_q(client, owner, colleague, outsider):
+    key = _token_for(owner)
+    data = client.get("/api/v1/people", {"limit": 1}, **_bearer(key)).json()
+    assert data["count"] == 2 and len(data["items"]) == 1
+    data = client.get("/api/v1/people", {"q": "yangfan"}, **_bearer(key)).json()
+    assert [p["username"] for p in data["items"]] == ["bob"]
+    assert data["items"][0]["mobile"] == "139****5678"
+
+
+def test_another_units_person_is_404_through_the_api(client, owner, outsider):
+    key = _token_for(owner)
+    response = client.get(f"/api/v1/people/{outsider.pk}", **_bearer(key))
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_a_visible_persons_detail_is_unmasked_and_audited(client, owner, colleague):
+    key = _token_for(owner)
+    data = client.get(f"/api/v1/people/{colleague.pk}", **_bearer(key)).json()
+    assert data["mobile"] == "13912345678"
+    assert AuditEntry.objects.filter(action="view_personal", actor=owner, target_id=str(colleague.pk)).exists()
+
+
+def test_validation_errors_name_the_field(client, admin, units):
+    key = _token_for(admin)
+    response = client.post(
+        "/api/v1/people",
+        {"username": "bad name!", "name": "", "unit_id": "x", "password": "p"},
+        content_type="application/json",
+        **_bearer(key),
+    )
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"username", "name", "unit_id"} <= fields
+
+
+def test_business_rule_errors_name_the_field(client, admin, units):
+    key = _token_for(admin)
+    response = client.post(
+        "/api/v1/people",
+        {"username": "wangwu", "name": "王五", "unit_id": units.chengdu.pk, "password": "weak"},
+        content_type="application/json",
+        **_bearer(key),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "password"
+    assert not User.objects.filter(username="wangwu").exists()
+
+
+def test_an_administrator_creates_a_person_through_the_api(client, admin, units):
+    key = _token_for(admin)
+    response = client.post(
+        "/api/v1/people",
+        {
+            "username": "wangwu",
+            "name": "王五",
+            "unit_id": units.chengdu.pk,
+            "password": "Shu-Dao-2022-nan",
+            "mobile": "+8613800001111",
+        },
+        content_type="application/json",
+        **_bearer(key),
+    )
+    assert response.status_code == 201
+    assert response.json()["mobile"] == "13800001111"
+
+
+def test_only_administrators_create_people(client, owner, units):
+    key = _token_for(owner)
+    response = client.post(
+        "/api/v1/people",
+        {"username": "x", "name": "x", "unit_id": units.chengdu.pk, "password": "Shu-Dao-2022-nan"},
+        content_type="application/json",
+        **_bearer(key),
+    )
+    assert response.status_code == 403
+
+
+def test_the_audit_api_is_for_administrators(client, admin, owner):
+    assert client.get("/api/v1/audit", **_bearer(_token_for(owner))).status_code == 403
+    data = client.get("/api/v1/audit", {"action": "token"}, **_bearer(_token_for(admin))).json()
+    assert data["count"] >= 1
+
+
+def test_the_session_works_for_the_browser_but_needs_csrf_to_write(admin, units):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin)
+    assert browser.get("/api/v1/me").status_code == 200
+    response = browser.post("/api/v1/people", {}, content_type="application/json")
+    assert response.status_code in (401, 403)
+
+
+def test_openapi_document_is_served(client, db):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert "/api/v1/people" in response.json()["paths"]

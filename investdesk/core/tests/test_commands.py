@@ -1,0 +1,77 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from investdesk.core.models import Role, Unit, User
+
+
+def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
+    call_command("demo", "--quiet-logins")
+    call_command("demo", "--quiet-logins")
+    assert Unit.objects.filter(kind=Unit.Kind.CITY).count() == 21
+    assert set(Unit.objects.filter(kind=Unit.Kind.OFFICE).values_list("code", flat=True)) == {
+        "shanghai",
+        "guangzhou",
+        "chongqing",
+        "shenyang",
+        "xiamen",
+        "beijing",
+    }
+    assert set(Unit.objects.filter(kind=Unit.Kind.PARTNER).values_list("code", flat=True)) == {
+        "jingxin",
+        "jiaotong",
+        "dashuju",
+        "shangwu",
+    }
+    for username in ["admin", "leader", "dispatcher", "chengdu", "shanghai", "jingxin"]:
+        user = User.objects.get(username=username)
+        assert user.check_password("Sichuan@2022") and not user.must_change_password
+    assert User.objects.get(username="leader").role == Role.LEADER
+    assert User.objects.get(username="jingxin").unit.code == "jingxin"
+
+
+def test_no_user_exists_after_migrate(db):
+    assert not User.objects.exists()
+
+
+def test_createadmin_enforces_the_password_policy(db, monkeypatch):
+    monkeypatch.setenv("INVESTDESK_ADMIN_PASSWORD", "password")
+    with pytest.raises(CommandError, match="password"):
+        call_command("createadmin", "--username", "root")
+    monkeypatch.setenv("INVESTDESK_ADMIN_PASSWORD", "Rong-Cheng-2022!")
+    call_command("createadmin", "--username", "root")
+    root = User.objects.get(username="root")
+    assert root.role == Role.ADMIN and root.unit.kind == Unit.Kind.BUREAU
+
+
+def test_check_deploy_is_clean_with_debug_off(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "k" * 30 + "-Zx9#q" + "j" * 30, "VAR_DIR": str(tmp_path)}
+    for name in ("USE_HTTPS", "SECURE_SSL_REDIRECT", "DATABASE_URL"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "investdesk.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "VAR_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    env.pop("SECRET_KEY_FILE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "investdesk.cli", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr

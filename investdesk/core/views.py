@@ -1,0 +1,457 @@
+"""Pages of the core app: sign-in, home, account, directory, and the administrators' pages."""
+
+import base64
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from investdesk.core import policy, selectors, services
+from investdesk.core.audit import audit_log
+from investdesk.core.errors import DomainError
+from investdesk.core.forms import (
+    AuditFilterForm,
+    LoginForm,
+    OtpTokenForm,
+    PasswordChangeForm,
+    PersonForm,
+    ResetPasswordForm,
+    TokenForm,
+    UnitForm,
+)
+from investdesk.core.models import ApiToken, AuditEntry, Role, Unit
+from investdesk.lib.excel import attachment, xlsx_bytes
+
+PAGE_SIZE = 50
+
+
+def _page(request, qs, size: int = PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _apply_error(form, exc: DomainError) -> None:
+    """Show a service's refusal on the form, beside the field it names when the form has it."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- health and sign-in -------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return HttpResponse(
+            f"database unavailable: {exc.__class__.__name__}\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def lockout(request, credentials, *args, **kwargs):
+    """django-axes calls this when an account+IP pair is locked out."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked.html", {"minutes": minutes}, status=429)
+
+
+@login_required
+@never_cache
+def otp_verify(request):
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    if device is None or request.user.is_verified():
+        return redirect("home")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # verify_token refuses a code already used (TOTPDevice remembers the last time step).
+        if device.verify_token(form.cleaned_data["token"]):
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or "home")
+        audit_log(
+            actor=request.user,
+            action=AuditEntry.Action.LOGIN_FAILED,
+            target=request.user,
+            note="wrong second-factor code",
+        )
+        form.add_error("token", _("This code is wrong or was already used. Wait for the next one."))
+    return render(request, "registration/otp_verify.html", {"form": form})
+
+
+# --- home ---------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "core/home.html",
+        {
+            "activity": selectors.recent_activity_for_user(user=request.user),
+            "colleagues": selectors.people_for_directory(user=request.user).filter(unit=request.user.unit_id).count(),
+        },
+    )
+
+
+# --- account ------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_change_own_password(user=request.user, password=form.cleaned_data["new_password1"])
+        from django.contrib.auth import update_session_auth_hash
+
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(request, "core/password_change.html", {"form": form})
+
+
+@login_required
+def account(request):
+    return render(
+        request,
+        "core/account.html",
+        {
+            "tokens": selectors.api_tokens_of(user=request.user),
+            "has_otp": user_has_device(request.user),
+            "token_form": TokenForm(),
+        },
+    )
+
+
+@login_required
+@never_cache
+def otp_setup(request):
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "authenticator"}
+    )
+    if user_has_device(request.user):
+        messages.info(request, _("Two-factor sign-in is already on."))
+        return redirect("account")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit_log(
+                actor=request.user,
+                action=AuditEntry.Action.UPDATE,
+                target=request.user,
+                note="two-factor sign-in enabled",
+            )
+            messages.success(request, _("Two-factor sign-in is on. You will be asked for a code at each sign-in."))
+            return redirect("account")
+        form.add_error("token", _("This code does not match. Check the phone's clock and try the next code."))
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
+    return render(
+        request,
+        "core/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr_svg,
+            "secret": base64.b32encode(device.bin_key).decode(),
+            "settings_required": settings.OTP_REQUIRED_FOR_ADMINS and request.user.role == Role.ADMIN,
+        },
+    )
+
+
+@login_required
+@require_POST
+def otp_disable(request):
+    if settings.OTP_REQUIRED_FOR_ADMINS and request.user.role == Role.ADMIN:
+        messages.error(request, _("Administrators must keep two-factor sign-in on."))
+        return redirect("account")
+    TOTPDevice.objects.filter(user=request.user).delete()
+    audit_log(
+        actor=request.user,
+        action=AuditEntry.Action.UPDATE,
+        target=request.user,
+        note="two-factor sign-in disabled",
+    )
+    messages.success(request, _("Two-factor sign-in is off."))
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def token_create(request):
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, key = services.api_token_create(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            return render(request, "core/token_created.html", {"token": token, "key": key})
+    return render(
+        request,
+        "core/account.html",
+        {
+            "tokens": selectors.api_tokens_of(user=request.user),
+            "has_otp": user_has_device(request.user),
+            "token_form": form,
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.api_token_revoke(user=request.user, token=token)
+    messages.success(request, _("The token has been revoked."))
+    return redirect("account")
+
+
+# --- directory (通讯录) ---------------------------------------------------------------------------
+
+
+@login_required
+def directory(request):
+    people = selectors.people_for_directory(
+        user=request.user, q=request.GET.get("q"), unit_id=_int(request.GET.get("unit"))
+    )
+    template = "core/directory.html#rows" if request.htmx else "core/directory.html"
+    return render(
+        request,
+        template,
+        {"page": _page(request, people), "q": request.GET.get("q", ""), "units": selectors.units_all()},
+    )
+
+
+@login_required
+def person_detail(request, person_id: int):
+    person = selectors.person_get_for_user(user=request.user, person_id=person_id)
+    if person.mobile and person.pk != request.user.pk:
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=person, note="mobile")
+    return render(request, "core/person_detail.html", {"person": person})
+
+
+@login_required
+def directory_export(request):
+    q = request.GET.get("q")
+    people = selectors.people_for_directory(user=request.user, q=q, unit_id=_int(request.GET.get("unit")))
+    rows = [
+        (
+            p.name,
+            p.unit.name if p.unit else "",
+            p.title,
+            p.get_role_display(),
+            p.masked_mobile,
+            p.office_phone,
+            p.email,
+        )
+        for p in people
+    ]
+    content = xlsx_bytes(
+        title=_("Directory"),
+        headers=[
+            _("Full name"),
+            _("Unit"),
+            _("Job title"),
+            _("Role"),
+            _("Mobile"),
+            _("Office phone"),
+            _("Email"),
+        ],
+        rows=rows,
+        widths=[12, 28, 16, 14, 16, 16, 28],
+    )
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"directory q={q or ''} rows={len(rows)}")
+    return attachment(content, filename=f"{_('Directory')}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- administrators: units ----------------------------------------------------------------------
+
+
+@login_required
+def manage_units(request):
+    return render(request, "core/manage_units.html", {"units": selectors.units_with_counts(user=request.user)})
+
+
+@login_required
+def unit_form(request, unit_id: int | None = None):
+    policy.require(request.user, policy.Capability.MANAGE_UNITS)
+    unit = get_object_or_404(Unit, pk=unit_id) if unit_id else None
+    initial = {}
+    if unit:
+        initial = {
+            f: getattr(unit, f)
+            for f in ("name", "short_name", "code", "kind", "parent", "sort_order", "is_active", "version")
+        }
+    form = UnitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data.pop("version")
+        try:
+            if unit:
+                services.unit_update(actor=request.user, unit=unit, version=version, **data)
+            else:
+                data.pop("is_active")
+                unit = services.unit_create(actor=request.user, **data)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("Unit “%(name)s” saved.") % {"name": unit.name})
+            return redirect("manage_units")
+    return render(request, "core/unit_form.html", {"form": form, "unit": unit}, status=400 if form.errors else 200)
+
+
+# --- administrators: people ---------------------------------------------------------------------
+
+
+@login_required
+def manage_people(request):
+    active = {"1": True, "0": False}.get(request.GET.get("active", "1"))
+    people = selectors.people_for_admin(
+        user=request.user,
+        q=request.GET.get("q"),
+        unit_id=_int(request.GET.get("unit")),
+        role=request.GET.get("role") or None,
+        active=active,
+    )
+    template = "core/manage_people.html#rows" if request.htmx else "core/manage_people.html"
+    return render(
+        request,
+        template,
+        {
+            "page": _page(request, people),
+            "units": selectors.units_all(),
+            "roles": Role.choices,
+            "filters": request.GET,
+        },
+    )
+
+
+@login_required
+def person_form(request, person_id: int | None = None):
+    policy.require(request.user, policy.Capability.MANAGE_PEOPLE)
+    person = selectors.person_get_for_admin(user=request.user, person_id=person_id) if person_id else None
+    initial = {}
+    if person:
+        initial = {
+            f: getattr(person, f)
+            for f in (
+                "username",
+                "name",
+                "unit",
+                "role",
+                "title",
+                "mobile",
+                "office_phone",
+                "email",
+                "is_active",
+                "version",
+            )
+        }
+    if person and person.mobile and request.method == "GET":
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=person, note="mobile (admin)")
+    form = PersonForm(request.POST or None, initial=initial, creating=person is None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data.pop("version")
+        try:
+            if person:
+                data.pop("username")
+                services.user_update(actor=request.user, user=person, version=version, **data)
+            else:
+                person = services.user_create(actor=request.user, **data)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": person.name})
+            return redirect("manage_people")
+    return render(
+        request,
+        "core/person_form.html",
+        {
+            "form": form,
+            "person": person,
+            "reset_form": ResetPasswordForm(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def person_reset_password(request, person_id: int):
+    person = selectors.person_get_for_admin(user=request.user, person_id=person_id)
+    form = ResetPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_reset_password(actor=request.user, user=person, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("New initial password set for %(name)s; all their sessions were ended.") % {"name": person.name},
+            )
+    else:
+        messages.error(request, _("Enter the new initial password."))
+    return redirect("person_edit", person_id=person.pk)
+
+
+@login_required
+@require_POST
+def person_unlock(request, person_id: int):
+    from axes.utils import reset
+
+    person = selectors.person_get_for_admin(user=request.user, person_id=person_id)
+    count = reset(username=person.username)
+    audit_log(
+        actor=request.user,
+        action=AuditEntry.Action.UPDATE,
+        target=person,
+        note=f"unlocked ({count} attempts)",
+    )
+    messages.success(request, _("%(name)s can sign in again.") % {"name": person.name})
+    return redirect("person_edit", person_id=person.pk)
+
+
+# --- administrators: audit ----------------------------------------------------------------------
+
+
+@login_required
+def audit_log_view(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.audit_entries(user=request.user, **{k: v for k, v in filters.items() if v})
+    template = "core/audit_log.html#rows" if request.htmx else "core/audit_log.html"
+    return render(request, template, {"form": form, "page": _page(request, entries)})

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from investdesk.api import api
+
+admin.site.site_header = "InvestDesk"
+admin.site.site_title = "InvestDesk"
+
+urlpatterns = [
+    path("", include("investdesk.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
