@@ -7,7 +7,6 @@ Conventions every router follows (docs/api.md):
   404 for records outside the caller's scope (existence does not leak), 409 for a stale `version`.
 """
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -44,7 +43,6 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",
-    docs_decorator=login_required,
 )
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_htmx",
+    "ninja",  # so the API docs use its bundled Swagger UI, not a CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

@@ -133,3 +133,9 @@ def test_openapi_document_is_served(client, db):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/people" in response.json()["paths"]
+
+
+def test_api_docs_load_nothing_from_the_internet(client, db):
+    body = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle" in body
+    assert "http://" not in body and "https://" not in body
