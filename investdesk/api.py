@@ -90,5 +90,7 @@ def _http_error(request, exc: HttpError):
 
 
 from investdesk.core.api import router as core_router  # noqa: E402
+from investdesk.enterprises.api import router as enterprises_router  # noqa: E402
 
 api.add_router("/", core_router)
+api.add_router("/", enterprises_router)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "investdesk.core",
+    "investdesk.enterprises",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "investdesk.core.context_processors.navigation",
             ],
+            "builtins": ["investdesk.core.templatetags.investdesk_tags"],
         },
     }
 ]

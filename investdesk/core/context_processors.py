@@ -9,6 +9,7 @@ from investdesk.core import policy
 MODULES = [
     ("home", _("Home"), "house"),
     ("enterprises:list", _("Enterprises"), "buildings"),
+    ("enterprises:actions", _("Service actions"), "flag"),
     ("cases:queue", _("Cases"), "clipboard-check"),
     ("projects:board", _("Projects"), "kanban"),
     ("outreach:campaigns", _("Outreach"), "envelope-paper"),

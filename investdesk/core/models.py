@@ -13,11 +13,19 @@ from investdesk.lib.masking import mask_phone
 
 
 class Access:
-    """How the permission policy finds a model's owning unit (and confidentiality flag)."""
+    """How the permission policy scopes a model.
 
-    def __init__(self, *, owner: str, confidential: str | None = None):
+    Either the model is owned by a unit (`owner="owner_unit"`, optionally with a boolean
+    `confidential` field), or it lives inside another record (`parent="enterprise"`) and whoever
+    may see or edit the parent may see or edit it.
+    """
+
+    def __init__(self, *, owner: str | None = None, confidential: str | None = None, parent: str | None = None):
+        if (owner is None) == (parent is None):
+            raise ValueError("Access needs exactly one of owner= or parent=")
         self.owner = owner
         self.confidential = confidential
+        self.parent = parent
 
 
 class Unit(models.Model):

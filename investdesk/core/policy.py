@@ -4,6 +4,7 @@ Rules (docs/architecture.md explains them with examples):
 
 * A user sees and edits records owned by their unit and its sub-units.
 * Bureau leaders see and edit everything.
+* Dispatchers (who route cases across the province) read every non-confidential record.
 * A record may be shared explicitly with another unit (and so its sub-units), read-only or editable.
 * Confidential records ignore shares: only the owning unit's subtree and leaders see them.
 * Read-only observers never edit.
@@ -28,6 +29,7 @@ class Capability(StrEnum):
     MANAGE_PEOPLE = "manage_people"
     READ_AUDIT = "read_audit"
     SEE_EVERYTHING = "see_everything"
+    SEE_ALL_OPEN = "see_all_open"  # read every record that is not confidential
     DISPATCH = "dispatch"
     EDIT_RECORDS = "edit_records"
 
@@ -37,7 +39,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         {Capability.MANAGE_UNITS, Capability.MANAGE_PEOPLE, Capability.READ_AUDIT, Capability.EDIT_RECORDS}
     ),
     Role.LEADER: frozenset({Capability.SEE_EVERYTHING, Capability.DISPATCH, Capability.EDIT_RECORDS}),
-    Role.DISPATCHER: frozenset({Capability.DISPATCH, Capability.EDIT_RECORDS}),
+    Role.DISPATCHER: frozenset({Capability.DISPATCH, Capability.EDIT_RECORDS, Capability.SEE_ALL_OPEN}),
     Role.STAFF: frozenset({Capability.EDIT_RECORDS}),
     Role.OBSERVER: frozenset(),
 }
@@ -71,9 +73,24 @@ def _scope_filter(user, qs: QuerySet, *, edit: bool) -> QuerySet:
         return qs.none()
     if can(user, Capability.SEE_EVERYTHING):
         return qs
+    access = _access(qs.model)
+    if access.parent:
+        # A record inside another one (a contact of an enterprise) follows its parent.
+        parent_model = qs.model._meta.get_field(access.parent).related_model
+        parents = _scope_filter(user, parent_model._default_manager.all(), edit=edit)
+        return qs.filter(**{f"{access.parent}__in": parents.values("pk")})
+    if not edit and can(user, Capability.SEE_ALL_OPEN):
+        if not access.confidential:
+            return qs
+        return qs.filter(Q(**{access.confidential: False}) | _owned_or_shared(user, qs, access, edit=False))
     if user.unit_id is None:
         return qs.none()
-    access = _access(qs.model)
+    return qs.filter(_owned_or_shared(user, qs, access, edit=edit))
+
+
+def _owned_or_shared(user, qs: QuerySet, access: Access, *, edit: bool) -> Q:
+    if user.unit_id is None:
+        return Q(pk__in=[])
     unit_path = user.unit.path
     owned = Q(**{f"{access.owner}__path__startswith": unit_path})
     shares = RecordShare.objects.filter(
@@ -84,7 +101,7 @@ def _scope_filter(user, qs: QuerySet, *, edit: bool) -> QuerySet:
     shared = Q(pk__in=shares.values("object_id"))
     if access.confidential:
         shared &= Q(**{access.confidential: False})
-    return qs.filter(owned | shared)
+    return owned | shared
 
 
 def visible(user, qs: QuerySet) -> QuerySet:

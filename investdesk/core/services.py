@@ -13,30 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from investdesk.core.audit import audit_log, diff, snapshot
-from investdesk.core.errors import ConflictError, DomainError
+from investdesk.core.errors import DomainError
 from investdesk.core.models import ApiToken, AuditEntry, RecordShare, Role, Unit, User
+from investdesk.core.versioning import full_clean, lock_for_update
 from investdesk.lib.chinese_text import search_key
 from investdesk.lib.phones import normalize_mobile
-
-# --- versioned updates (optimistic concurrency) -------------------------------------------------
-
-
-def _lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
-    """Lock the row; refuse when the caller edited an older version than the one stored."""
-    obj = model._default_manager.select_for_update().get(pk=pk)
-    if version is not None and obj.version != version:
-        raise ConflictError()
-    return obj
-
-
-def _full_clean(obj: Model, exclude: list[str] | None = None) -> None:
-    """Model validation as DomainError (the first problem, naming its field)."""
-    try:
-        obj.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=None if field == "__all__" else field) from None
-
 
 # --- units --------------------------------------------------------------------------------------
 
@@ -64,7 +45,7 @@ def unit_create(
         short_name=short_name.strip(),
         sort_order=sort_order,
     )
-    _full_clean(unit)
+    full_clean(unit)
     unit.save()
     unit.path = _unit_path(unit)
     unit.save(update_fields=["path"])
@@ -74,7 +55,7 @@ def unit_create(
 
 @transaction.atomic
 def unit_update(*, actor, unit: Unit, version: int | None, **fields) -> Unit:
-    unit = _lock_for_update(Unit, unit.pk, version)
+    unit = lock_for_update(Unit, unit.pk, version)
     before = snapshot(unit)
     allowed = {"name", "short_name", "code", "kind", "parent", "sort_order", "is_active"}
     for key, value in fields.items():
@@ -86,7 +67,7 @@ def unit_update(*, actor, unit: Unit, version: int | None, **fields) -> Unit:
         raise DomainError(_("A unit cannot be moved under itself or one of its sub-units."), field="parent")
     if fields.get("is_active") is False and unit.members.filter(is_active=True).exists():
         raise DomainError(_("This unit still has active people; move or deactivate them first."), field="is_active")
-    _full_clean(unit)
+    full_clean(unit)
     old_path, unit.path = unit.path, _unit_path(unit)
     unit.version += 1
     unit.save()
@@ -161,7 +142,7 @@ def user_create(
     _validate_password(password, user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
-    _full_clean(user, exclude=["password"])
+    full_clean(user, exclude=["password"])
     user.save()
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=user, changes=diff({}, snapshot(user)))
     return user
@@ -169,7 +150,7 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor, user: User, version: int | None, **fields) -> User:
-    user = _lock_for_update(User, user.pk, version)
+    user = lock_for_update(User, user.pk, version)
     before = snapshot(user)
     allowed = {"name", "unit", "role", "email", "mobile", "title", "office_phone", "is_active"}
     for key, value in fields.items():
@@ -179,7 +160,7 @@ def user_update(*, actor, user: User, version: int | None, **fields) -> User:
     if actor.pk == user.pk and (user.role != Role.ADMIN or not user.is_active):
         raise DomainError(_("You cannot remove your own administrator role or deactivate yourself."), field="role")
     _prepare_person(user)
-    _full_clean(user, exclude=["password"])
+    full_clean(user, exclude=["password"])
     user.version += 1
     user.save()
     changes = diff(before, snapshot(user))

@@ -26,5 +26,15 @@ class Command(BaseCommand):
 
 
 def demo_loaders():
-    """Each module adds its own demo loader here as it lands, in dependency order."""
-    return [("units and people", demo.load)]
+    """Every InvestDesk app with a `demo` module contributes its `load()`, in INSTALLED_APPS order
+    (core first: the others need its units and people)."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    loaders = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("investdesk.") and find_spec(f"{config.name}.demo"):
+            loaders.append((config.label, import_module(f"{config.name}.demo").load))
+    return loaders

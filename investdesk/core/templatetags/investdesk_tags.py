@@ -1,0 +1,22 @@
+"""Template filters every page may use (registered as builtins in settings)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """`{{ mapping|get_item:key }}`: a dict lookup with a variable key."""
+    if mapping is None:
+        return None
+    return mapping.get(key)
+
+
+@register.filter
+def percent(value) -> str:
+    """0.4567 → 45.7%"""
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return ""

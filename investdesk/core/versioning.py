@@ -1,0 +1,23 @@
+"""Shared write helpers for services: optimistic locking and model validation as DomainError."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+
+from investdesk.core.errors import ConflictError, DomainError
+
+
+def lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
+    """Lock the row; refuse when the caller edited an older version than the one stored."""
+    obj = model._default_manager.select_for_update().get(pk=pk)
+    if version is not None and obj.version != version:
+        raise ConflictError()
+    return obj
+
+
+def full_clean(obj: Model, exclude: list[str] | None = None) -> None:
+    """Model validation as DomainError (the first problem, naming its field)."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(messages[0], field=None if field == "__all__" else field) from None

@@ -1,0 +1,414 @@
+"""Importing enterprises and their contacts from a spreadsheet, in two steps.
+
+`import_preview` reads the file and says, row by row, what confirming would do (new, update by USCC
+or by name, unchanged, error with its column and a plain message). `import_apply` does it in one
+transaction and only when no row has an error, so a bad file writes nothing. Re-importing the same
+file finds every row unchanged.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from investdesk.core import policy
+from investdesk.core.audit import audit_log
+from investdesk.core.errors import DomainError
+from investdesk.core.models import AuditEntry, User
+from investdesk.enterprises import services
+from investdesk.enterprises.models import Contact, Enterprise, ImportBatch, Industry
+from investdesk.lib.identifiers import IdentifierError, validate_uscc
+from investdesk.lib.phones import normalize_mobile
+from investdesk.lib.regions import city_from_text
+from investdesk.lib.tabular import TabularError, read_table
+
+# Column headers as people write them → field. Keys are matched after removing spaces and "*".
+HEADERS = {
+    "name": ["企业名称", "企业名", "名称", "单位名称", "公司名称", "name", "企业"],
+    "name_en": ["英文名称", "英文名", "name_en", "englishname"],
+    "uscc": ["统一社会信用代码", "信用代码", "社会信用代码", "uscc", "统一代码"],
+    "city": ["所在市州", "市州", "所在地", "城市", "所属市州", "注册地", "city"],
+    "address": ["地址", "注册地址", "企业地址", "address"],
+    "industry": ["所属产业", "产业", "行业", "产业链", "所属行业", "industry"],
+    "ownership": ["企业性质", "所有制", "经济类型", "企业类型", "ownership"],
+    "investor_country": ["投资方国别", "国别", "投资来源地", "国别地区", "investor_country"],
+    "is_key": ["重点企业", "是否重点企业", "is_key"],
+    "is_city_support": ["城市运行保障", "城市运行保障企业", "is_city_support"],
+    "is_fortune500": ["世界500强", "500强", "is_fortune500"],
+    "is_listed": ["上市企业", "是否上市", "上市", "is_listed"],
+    "employees": ["员工人数", "从业人数", "职工人数", "employees"],
+    "status": ["经营状态", "状态", "status"],
+    "liaison": ["包联干部", "联系干部", "liaison"],
+    "note": ["备注", "note"],
+    "contact_name": ["联系人", "联系人姓名", "contact_name"],
+    "contact_title": ["职务", "联系人职务", "contact_title"],
+    "contact_mobile": ["手机", "手机号", "手机号码", "联系人手机", "移动电话", "contact_mobile"],
+    "contact_phone": ["电话", "座机", "办公电话", "联系电话", "contact_phone"],
+    "contact_email": ["邮箱", "电子邮箱", "email", "contact_email"],
+    "contact_wechat": ["微信", "微信号", "contact_wechat"],
+    "contact_channel": ["首选渠道", "联系方式偏好", "contact_channel"],
+}
+_LOOKUP = {alias.lower().replace(" ", ""): key for key, aliases in HEADERS.items() for alias in aliases}
+
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "重点"}
+_FALSE = {"否", "n", "no", "false", "0", ""}
+OWNERSHIP_WORDS = {
+    Enterprise.Ownership.PRIVATE: ["民营", "私营", "内资", "民企", "private"],
+    Enterprise.Ownership.STATE: ["国有", "国企", "央企", "state"],
+    Enterprise.Ownership.FOREIGN: ["外资", "外商", "合资", "独资", "foreign"],
+    Enterprise.Ownership.HMT: ["港澳台", "港资", "澳资", "台资", "hmt"],
+}
+STATUS_WORDS = {
+    Enterprise.Status.OPERATING: ["在营", "正常", "经营", "存续", "operating"],
+    Enterprise.Status.SUSPENDED: ["停产", "停业", "歇业", "suspended"],
+    Enterprise.Status.CLOSED: ["注销", "关闭", "吊销", "closed"],
+    Enterprise.Status.PROSPECTIVE: ["意向", "潜在", "prospective"],
+}
+CHANNEL_WORDS = {
+    Contact.Channel.EMAIL: ["邮件", "邮箱", "email"],
+    Contact.Channel.SMS: ["短信", "sms"],
+    Contact.Channel.WECOM: ["微信", "企业微信", "wecom"],
+    Contact.Channel.PHONE: ["电话", "phone"],
+}
+
+
+@dataclass
+class RowResult:
+    row: int
+    action: str  # new, update, unchanged, error
+    name: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column header, message)
+    enterprise_fields: dict = field(default_factory=dict)
+    contact_fields: dict = field(default_factory=dict)
+    match: Enterprise | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    batch: ImportBatch
+    columns: dict[str, str]  # header → field
+    unknown_columns: list[str]
+    rows: list[RowResult]
+    encoding: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        result = {"new": 0, "update": 0, "unchanged": 0, "error": 0}
+        for row in self.rows:
+            result[row.action] += 1
+        return result
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.action == "error" for r in self.rows)
+
+
+def _word(value: str, table: dict) -> str | None:
+    value = value.strip().lower()
+    for key, words in table.items():
+        if any(word in value for word in words):
+            return key
+    return None
+
+
+def _parse_row(
+    cells: dict[str, str], *, header_of: dict[str, str], industries: dict[str, Industry], liaisons: dict[str, User]
+) -> tuple[dict, dict, list[tuple[str, str]]]:
+    errors: list[tuple[str, str]] = []
+    ent: dict = {}
+    contact: dict = {}
+
+    def err(key: str, message: str) -> None:
+        errors.append((header_of.get(key, key), message))
+
+    name = cells.get("name", "").strip()
+    if not name:
+        err("name", _("The enterprise name is empty."))
+    ent["name"] = name
+    for key in ("name_en", "address", "investor_country", "note"):
+        if key in cells:
+            ent[key] = cells[key].strip()
+    if cells.get("uscc"):
+        try:
+            ent["uscc"] = validate_uscc(cells["uscc"])
+        except IdentifierError as exc:
+            err("uscc", str(exc))
+    if cells.get("city"):
+        city = city_from_text(cells["city"])
+        if city is None:
+            err("city", _("“%(value)s” is not a city or prefecture of Sichuan.") % {"value": cells["city"]})
+        ent["city"] = city or ""
+    if cells.get("industry"):
+        industry = industries.get(cells["industry"].strip())
+        if industry is None:
+            err(
+                "industry",
+                _("Unknown industry “%(value)s”; use one of: %(names)s.")
+                % {"value": cells["industry"], "names": "、".join(industries)},
+            )
+        ent["industry"] = industry
+    if cells.get("ownership"):
+        ownership = _word(cells["ownership"], OWNERSHIP_WORDS)
+        if ownership is None:
+            err(
+                "ownership",
+                _("Unknown ownership “%(value)s”: write 民营, 国有, 外资 or 港澳台.") % {"value": cells["ownership"]},
+            )
+        ent["ownership"] = ownership
+    if cells.get("status"):
+        status = _word(cells["status"], STATUS_WORDS)
+        if status is None:
+            err("status", _("Unknown status “%(value)s”: write 在营, 停产, 注销 or 意向.") % {"value": cells["status"]})
+        ent["status"] = status
+    for key in ("is_key", "is_city_support", "is_fortune500", "is_listed"):
+        if key in cells:
+            value = cells[key].strip().lower()
+            if value in _TRUE:
+                ent[key] = True
+            elif value in _FALSE:
+                ent[key] = False
+            else:
+                err(key, _("Write 是 or 否, not “%(value)s”.") % {"value": cells[key]})
+    if cells.get("employees"):
+        try:
+            ent["employees"] = int(cells["employees"].replace(",", "").replace("，", ""))
+            if ent["employees"] < 0:
+                raise ValueError
+        except ValueError:
+            err("employees", _("The number of employees must be a whole number."))
+    if cells.get("liaison"):
+        liaison = liaisons.get(cells["liaison"].strip())
+        if liaison is None:
+            err("liaison", _("No active person named “%(value)s” (name or username).") % {"value": cells["liaison"]})
+        ent["liaison"] = liaison
+    # The contact on the same row, if any.
+    if cells.get("contact_name"):
+        contact["name"] = cells["contact_name"].strip()
+        for key in ("title", "phone", "email", "wechat"):
+            if f"contact_{key}" in cells:
+                contact[key] = cells[f"contact_{key}"].strip()
+        if cells.get("contact_mobile"):
+            mobile = normalize_mobile(cells["contact_mobile"])
+            if mobile is None:
+                err("contact_mobile", _("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
+            contact["mobile"] = mobile or ""
+        if contact.get("email"):
+            from django.core.validators import validate_email
+
+            try:
+                validate_email(contact["email"])
+            except Exception:
+                err("contact_email", _("“%(value)s” is not an email address.") % {"value": contact["email"]})
+        if cells.get("contact_channel"):
+            channel = _word(cells["contact_channel"], CHANNEL_WORDS)
+            if channel is None:
+                err("contact_channel", _("Write 邮件, 短信, 微信 or 电话."))
+            contact["preferred_channel"] = channel
+    elif any(cells.get(f"contact_{k}") for k in ("mobile", "phone", "email", "wechat", "title")):
+        err("contact_name", _("Contact details are given but the contact's name is empty."))
+    return ent, contact, errors
+
+
+def _compare(obj, fields: dict) -> list[str]:
+    changed = []
+    for key, value in fields.items():
+        current = getattr(obj, key)
+        if (current or None) != (value or None):
+            changed.append(key)
+    return changed
+
+
+def import_preview(*, actor, filename: str, content: bytes) -> ImportPlan:
+    """Read and check the file; store it for confirmation. Raises DomainError for an unusable file."""
+    if not policy.can(actor, policy.Capability.EDIT_RECORDS):
+        raise DomainError(_("Your role may read records but not change them."))
+    try:
+        table = read_table(filename=filename, content=content)
+    except TabularError as exc:
+        raise DomainError(str(exc), field="file") from None
+    columns: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in table.headers:
+        key = _LOOKUP.get(header.lower().replace(" ", "").replace("*", ""))
+        if key and key not in columns.values():
+            columns[header] = key
+        elif header:
+            unknown.append(header)
+    if "name" not in columns.values():
+        raise DomainError(
+            _("No column for the enterprise name: the header row needs a column “企业名称”."), field="file"
+        )
+    batch = ImportBatch.objects.create(
+        created_by=actor, filename=filename[:200], content=content, sha256=hashlib.sha256(content).hexdigest()
+    )
+    return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown)
+
+
+def _plan(*, actor, batch, table, columns, unknown) -> ImportPlan:
+    header_of = {key: header for header, key in columns.items()}
+    index = {key: table.headers.index(header) for header, key in columns.items()}
+    industries = {i.name: i for i in Industry.objects.filter(is_active=True)}
+    liaisons: dict[str, User] = {}
+    for person in User.objects.filter(is_active=True):
+        liaisons.setdefault(person.name, person)
+        liaisons[person.username] = person
+    editable = policy.editable(actor, Enterprise.objects.filter(merged_into__isnull=True))
+    results: list[RowResult] = []
+    seen: dict[str, int] = {}
+    for number, cells in table.rows:
+        values = {key: cells[i] for key, i in index.items()}
+        ent, contact, errors = _parse_row(values, header_of=header_of, industries=industries, liaisons=liaisons)
+        result = RowResult(
+            row=number,
+            action="new",
+            name=ent.get("name", ""),
+            errors=errors,
+            enterprise_fields=ent,
+            contact_fields=contact,
+        )
+        identity = ent.get("uscc") or services.name_key(ent.get("name", ""))
+        if identity in seen:
+            result.errors.append(
+                (
+                    header_of.get("uscc") or header_of["name"],
+                    _("The same enterprise already appears on row %(row)d.") % {"row": seen[identity]},
+                )
+            )
+        seen[identity] = number
+        match = None
+        if ent.get("uscc"):
+            match = Enterprise.objects.filter(uscc=ent["uscc"]).first()
+        if match is None and ent.get("name"):
+            match = Enterprise.objects.filter(name_key=services.name_key(ent["name"]), merged_into__isnull=True).first()
+            if match is not None and match.uscc and ent.get("uscc") and match.uscc != ent["uscc"]:
+                match = None  # same name, different code: a different enterprise
+        if match is not None and not editable.filter(pk=match.pk).exists():
+            result.errors.append(
+                (
+                    header_of.get("uscc") or header_of["name"],
+                    _("This enterprise is registered by another unit; ask them to update it."),
+                )
+            )
+        if match is not None:
+            result.match = match
+            result.changes = _compare(match, ent)
+            if contact:
+                existing = match.contacts.filter(name=contact["name"]).first()
+                if existing is None or _compare(existing, contact):
+                    result.changes.append("contact")
+            result.action = "update" if result.changes else "unchanged"
+        if result.errors:
+            result.action = "error"
+        results.append(result)
+    plan = ImportPlan(batch=batch, columns=columns, unknown_columns=unknown, rows=results, encoding=table.encoding)
+    _dry_run(actor=actor, plan=plan, header_of=header_of)
+    return plan
+
+
+def _apply_row(*, actor, row: RowResult) -> None:
+    ent, contact = row.enterprise_fields, row.contact_fields
+    if row.match is None:
+        enterprise = services.enterprise_create(actor=actor, **ent)
+    else:
+        enterprise = services.enterprise_update(actor=actor, enterprise=row.match, version=None, **ent)
+    if contact:
+        existing = enterprise.contacts.filter(name=contact["name"]).first()
+        if existing is None:
+            services.contact_create(actor=actor, enterprise=enterprise, **contact)
+        else:
+            services.contact_update(actor=actor, contact=existing, version=None, **contact)
+
+
+def _dry_run(*, actor, plan: ImportPlan, header_of: dict[str, str]) -> None:
+    """Apply every row through the services and roll it all back, so the preview reports exactly
+    the business-rule errors the confirmation would meet (e.g. 外资 without 投资方国别)."""
+    field_to_key = {"name": "name", "uscc": "uscc", "mobile": "contact_mobile", "email": "contact_email"}
+    with transaction.atomic():
+        for row in plan.rows:
+            if row.action in ("error", "unchanged"):
+                continue
+            try:
+                with transaction.atomic():
+                    _apply_row(actor=actor, row=row)
+            except DomainError as exc:
+                key = field_to_key.get(exc.field or "", exc.field or "")
+                column = header_of.get(key) or header_of.get(f"contact_{key}") or str(_field_label(exc.field))
+                row.errors.append((column, exc.message))
+                row.action = "error"
+        transaction.set_rollback(True)
+
+
+def _field_label(field_name: str | None) -> str:
+    aliases = HEADERS.get(field_name or "") or HEADERS.get(f"contact_{field_name}")
+    return aliases[0] if aliases else (field_name or "")
+
+
+def import_plan_for_batch(*, actor, batch_id: int) -> ImportPlan:
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
+    if batch is None:
+        raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
+    table = read_table(filename=batch.filename, content=bytes(batch.content))
+    columns, unknown = {}, []
+    for header in table.headers:
+        key = _LOOKUP.get(header.lower().replace(" ", "").replace("*", ""))
+        if key and key not in columns.values():
+            columns[header] = key
+        elif header:
+            unknown.append(header)
+    return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown)
+
+
+@transaction.atomic
+def import_apply(*, actor, batch_id: int) -> dict[str, int]:
+    """Apply a previewed file: all rows or none. Re-checks everything, since time has passed."""
+    plan = import_plan_for_batch(actor=actor, batch_id=batch_id)
+    if not plan.ok:
+        raise DomainError(
+            _("Some rows have errors; correct the file and upload it again. Nothing was imported."), field="file"
+        )
+    for row in plan.rows:
+        if row.action != "unchanged":
+            _apply_row(actor=actor, row=row)
+    counts = plan.counts
+    plan.batch.applied_at = timezone.now()
+    plan.batch.summary = counts
+    plan.batch.save(update_fields=["applied_at", "summary"])
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, note=f"import {plan.batch.filename}: {counts}")
+    return counts
+
+
+def enterprises_from_list(*, actor, filename: str, content: bytes) -> list[Enterprise]:
+    """The enterprises an uploaded list names (by USCC or by name), for a service action's targets.
+
+    Every row must match an enterprise the user can see; otherwise nothing is added and the message
+    names the rows that did not match.
+    """
+    try:
+        table = read_table(filename=filename, content=content)
+    except TabularError as exc:
+        raise DomainError(str(exc), field="file") from None
+    keys = {_LOOKUP.get(h.lower().replace(" ", "").replace("*", "")): i for i, h in enumerate(table.headers)}
+    if "uscc" not in keys and "name" not in keys:
+        raise DomainError(_("The list needs a column “企业名称” or “统一社会信用代码”."), field="file")
+    visible = policy.visible(actor, Enterprise.objects.filter(merged_into__isnull=True))
+    found: dict[int, Enterprise] = {}
+    missing: list[int] = []
+    for number, cells in table.rows:
+        match = None
+        if "uscc" in keys and cells[keys["uscc"]]:
+            match = visible.filter(uscc=cells[keys["uscc"]].strip().upper()).first()
+        if match is None and "name" in keys and cells[keys["name"]]:
+            match = visible.filter(name_key=services.name_key(cells[keys["name"]])).first()
+        if match is None:
+            missing.append(number)
+        else:
+            found[match.pk] = match
+    if missing:
+        shown = "、".join(str(n) for n in missing[:20]) + ("…" if len(missing) > 20 else "")
+        raise DomainError(
+            _("No enterprise you can see matches rows %(rows)s; nothing was added.") % {"rows": shown}, field="file"
+        )
+    return list(found.values())

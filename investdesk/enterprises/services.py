@@ -1,0 +1,468 @@
+"""Every write to the registry: enterprises, contacts, chambers, service actions, visits, merges."""
+
+import datetime
+import re
+import unicodedata
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from investdesk.core import policy
+from investdesk.core.audit import audit_log, diff, snapshot
+from investdesk.core.errors import DomainError
+from investdesk.core.models import AuditEntry, Unit, User
+from investdesk.core.services import record_share
+from investdesk.core.versioning import full_clean, lock_for_update
+from investdesk.enterprises.models import (
+    Chamber,
+    ChamberPerson,
+    Contact,
+    Enterprise,
+    ServiceAction,
+    Visit,
+    VisitAnswer,
+    VisitProblem,
+    VisitQuestion,
+)
+from investdesk.lib.chinese_text import fold, search_key
+from investdesk.lib.identifiers import IdentifierError, validate_uscc
+from investdesk.lib.phones import normalize_mobile
+
+ENTERPRISE_FIELDS = {
+    "name", "name_en", "uscc", "city", "address", "industry", "ownership", "investor_country", "is_key",
+    "is_city_support", "is_fortune500", "is_listed", "employees", "status", "liaison", "note", "owner_unit",
+}  # fmt: skip
+CONTACT_FIELDS = {"name", "title", "mobile", "phone", "email", "wechat", "preferred_channel", "is_primary"}
+
+# Legal-form words that do not tell two enterprises apart: 比亚迪股份有限公司 ≈ 比亚迪股份公司.
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def name_key(name: str) -> str:
+    """The name folded for duplicate detection: 繁→简, full-width → half-width, no punctuation or spaces."""
+    return _PUNCTUATION.sub("", fold(unicodedata.normalize("NFKC", name or "")))[:120]
+
+
+def _require_editor(actor) -> None:
+    if not policy.can(actor, policy.Capability.EDIT_RECORDS):
+        raise DomainError(_("Your role may read records but not change them."))
+
+
+def _check_owner_unit(actor, unit: Unit) -> None:
+    """A record is owned by the actor's unit or one below it (leaders may choose any unit)."""
+    if policy.can(actor, policy.Capability.SEE_EVERYTHING):
+        return
+    if actor.unit_id is None or not unit.path.startswith(actor.unit.path):
+        raise DomainError(_("You can only file records under your own unit or its sub-units."), field="owner_unit")
+
+
+# --- enterprises ----------------------------------------------------------------------------------
+
+
+def _clean_enterprise(enterprise: Enterprise) -> None:
+    enterprise.name = (enterprise.name or "").strip()
+    enterprise.name_en = (enterprise.name_en or "").strip()
+    if not enterprise.name:
+        raise DomainError(_("Enter the enterprise's Chinese name."), field="name")
+    if enterprise.uscc:
+        try:
+            enterprise.uscc = validate_uscc(enterprise.uscc)
+        except IdentifierError as exc:
+            raise DomainError(str(exc), field="uscc") from None
+        clash = Enterprise.objects.filter(uscc=enterprise.uscc).exclude(pk=enterprise.pk).first()
+        if clash is not None:
+            raise DomainError(
+                _("Another enterprise already has this code: %(name)s.") % {"name": clash.name}, field="uscc"
+            )
+    else:
+        enterprise.uscc = None
+    foreign = enterprise.ownership in (Enterprise.Ownership.FOREIGN, Enterprise.Ownership.HMT)
+    if foreign and not enterprise.investor_country.strip():
+        raise DomainError(_("Say where the investor comes from (country or region)."), field="investor_country")
+    if enterprise.liaison_id and not enterprise.liaison.is_active:
+        raise DomainError(_("The liaison officer's account is deactivated."), field="liaison")
+    enterprise.name_key = name_key(enterprise.name)
+    full_clean(enterprise, exclude=["uscc"])
+
+
+def search_text_for(enterprise: Enterprise, contacts: list[tuple[str, str, str]]) -> str:
+    """What the search box matches: names (folded, pinyin, initials), the code, contacts' names and
+    phone numbers. `contacts` holds (name, mobile, phone) tuples."""
+    digits = " ".join(d for _, mobile, phone in contacts for d in (mobile, re.sub(r"\D", "", phone or "")) if d)
+    text = search_key(enterprise.name, enterprise.name_en, *(name for name, _, _ in contacts))
+    return " | ".join(part for part in (text, (enterprise.uscc or "").lower(), digits) if part)
+
+
+def enterprise_refresh_search(enterprise: Enterprise) -> None:
+    enterprise.search_text = search_text_for(
+        enterprise, list(enterprise.contacts.values_list("name", "mobile", "phone"))
+    )
+    Enterprise.objects.filter(pk=enterprise.pk).update(search_text=enterprise.search_text)
+
+
+@transaction.atomic
+def enterprise_create(*, actor, owner_unit: Unit | None = None, **fields) -> Enterprise:
+    _require_editor(actor)
+    unknown = set(fields) - ENTERPRISE_FIELDS
+    if unknown:
+        raise TypeError(f"enterprise_create does not take {sorted(unknown)}")
+    owner_unit = owner_unit or actor.unit
+    _check_owner_unit(actor, owner_unit)
+    enterprise = Enterprise(owner_unit=owner_unit, **fields)
+    _clean_enterprise(enterprise)
+    enterprise.save()
+    enterprise_refresh_search(enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=enterprise, changes=diff({}, snapshot(enterprise)))
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, actor, enterprise: Enterprise, version: int | None, **fields) -> Enterprise:
+    _require_editor(actor)
+    unknown = set(fields) - ENTERPRISE_FIELDS
+    if unknown:
+        raise TypeError(f"enterprise_update does not take {sorted(unknown)}")
+    enterprise = lock_for_update(Enterprise, enterprise.pk, version)
+    before = snapshot(enterprise)
+    for key, value in fields.items():
+        setattr(enterprise, key, value)
+    if "owner_unit" in fields:
+        _check_owner_unit(actor, enterprise.owner_unit)
+    _clean_enterprise(enterprise)
+    changes = diff(before, snapshot(enterprise))
+    if not changes:
+        return enterprise
+    enterprise.version += 1
+    enterprise.updated_at = timezone.now()
+    enterprise.save()
+    enterprise_refresh_search(enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=enterprise, changes=changes)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_merge(*, actor, survivor: Enterprise, duplicate: Enterprise, reason: str) -> Enterprise:
+    """Fold `duplicate` into `survivor`: every related record moves; the duplicate stays, marked merged."""
+    _require_editor(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why these are the same enterprise."), field="reason")
+    if survivor.pk == duplicate.pk:
+        raise DomainError(_("Choose two different enterprises."), field="duplicate")
+    if duplicate.merged_into_id or survivor.merged_into_id:
+        raise DomainError(_("One of these enterprises has already been merged."), field="duplicate")
+    survivor = lock_for_update(Enterprise, survivor.pk, None)
+    duplicate = lock_for_update(Enterprise, duplicate.pk, None)
+    moved = {
+        "contacts": Contact.objects.filter(enterprise=duplicate).update(enterprise=survivor),
+        "visits": Visit.objects.filter(enterprise=duplicate).update(enterprise=survivor),
+    }
+    for chamber in duplicate.chambers.all():
+        chamber.members.add(survivor)
+    for action in duplicate.service_actions.all():
+        action.targets.add(survivor)
+    moved["chambers"] = duplicate.chambers.count()
+    moved["service_actions"] = duplicate.service_actions.count()
+    duplicate.chambers.clear()
+    duplicate.service_actions.clear()
+    # Each later module moves its own records here too (cases, projects, messages, donations).
+    for mover in MERGE_HOOKS:
+        moved.update(mover(survivor=survivor, duplicate=duplicate))
+    # Fill the survivor's blanks from the duplicate; keep the survivor's own values.
+    for field in ("name_en", "city", "address", "industry_id", "investor_country", "employees", "liaison_id"):
+        if not getattr(survivor, field) and getattr(duplicate, field):
+            setattr(survivor, field, getattr(duplicate, field))
+    for flag in ("is_key", "is_city_support", "is_fortune500", "is_listed"):
+        setattr(survivor, flag, getattr(survivor, flag) or getattr(duplicate, flag))
+    uscc = duplicate.uscc
+    duplicate.uscc = None  # the code is unique: release it before the survivor may take it
+    duplicate.merged_into = survivor
+    duplicate.status = Enterprise.Status.CLOSED
+    duplicate.version += 1
+    duplicate.save()
+    if uscc and not survivor.uscc:
+        survivor.uscc = uscc
+    survivor.last_visit_on = Visit.objects.filter(enterprise=survivor, status=Visit.Status.COMPLETED).aggregate(
+        last=Max("visited_on")
+    )["last"]
+    survivor.version += 1
+    survivor.updated_at = timezone.now()
+    survivor.save()
+    enterprise_refresh_search(survivor)
+    note = f"merged #{duplicate.pk} {duplicate.name} into #{survivor.pk}: {reason}"[:300]
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=survivor, changes={"merged": moved}, note=note)
+    audit_log(actor=actor, action=AuditEntry.Action.DELETE, target=duplicate, note=note)
+    return survivor
+
+
+# Later modules register functions `(survivor, duplicate) -> {"cases": n}` that move their records.
+MERGE_HOOKS: list = []
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+
+def _clean_contact(contact: Contact) -> None:
+    contact.name = (contact.name or "").strip()
+    if not contact.name:
+        raise DomainError(_("Enter the contact's name."), field="name")
+    if contact.mobile:
+        mobile = normalize_mobile(contact.mobile)
+        if mobile is None:
+            raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
+        contact.mobile = mobile
+    contact.email = (contact.email or "").strip()
+    full_clean(contact)
+
+
+def _one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        Contact.objects.filter(enterprise_id=contact.enterprise_id, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
+
+
+@transaction.atomic
+def contact_create(*, actor, enterprise: Enterprise, **fields) -> Contact:
+    _require_editor(actor)
+    unknown = set(fields) - CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"contact_create does not take {sorted(unknown)}")
+    contact = Contact(enterprise=enterprise, **fields)
+    if not enterprise.contacts.exists():
+        contact.is_primary = True
+    _clean_contact(contact)
+    contact.save()
+    _one_primary(contact)
+    enterprise_refresh_search(enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=contact, changes=diff({}, snapshot(contact)))
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, version: int | None, **fields) -> Contact:
+    _require_editor(actor)
+    unknown = set(fields) - CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"contact_update does not take {sorted(unknown)}")
+    contact = lock_for_update(Contact, contact.pk, version)
+    before = snapshot(contact)
+    for key, value in fields.items():
+        setattr(contact, key, value)
+    _clean_contact(contact)
+    changes = diff(before, snapshot(contact))
+    if not changes:
+        return contact
+    contact.version += 1
+    contact.save()
+    _one_primary(contact)
+    enterprise_refresh_search(contact.enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=contact, changes=changes)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    _require_editor(actor)
+    enterprise = contact.enterprise
+    audit_log(actor=actor, action=AuditEntry.Action.DELETE, target=contact, changes=diff(snapshot(contact), {}))
+    contact.delete()
+    enterprise_refresh_search(enterprise)
+
+
+# --- chambers -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chamber_create(
+    *, actor, name: str, kind: str, owner_unit: Unit | None = None, members=(), people=(), note: str = ""
+) -> Chamber:
+    _require_editor(actor)
+    owner_unit = owner_unit or actor.unit
+    _check_owner_unit(actor, owner_unit)
+    chamber = Chamber(name=(name or "").strip(), kind=kind, owner_unit=owner_unit, note=note)
+    full_clean(chamber)
+    chamber.save()
+    chamber.members.set(members)
+    for person_name, position, mobile in people:
+        person = ChamberPerson(chamber=chamber, name=person_name, position=position, mobile=mobile or "")
+        full_clean(person)
+        person.save()
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=chamber, changes=diff({}, snapshot(chamber)))
+    return chamber
+
+
+# --- service actions ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_action_create(
+    *,
+    actor,
+    name: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    units=(),
+    questions: list[str] = (),
+    description: str = "",
+    owner_unit: Unit | None = None,
+) -> ServiceAction:
+    _require_editor(actor)
+    owner_unit = owner_unit or actor.unit
+    _check_owner_unit(actor, owner_unit)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise DomainError(_("The action cannot end before it starts."), field="ends_on")
+    action = ServiceAction(
+        name=(name or "").strip(), starts_on=starts_on, ends_on=ends_on, owner_unit=owner_unit, description=description
+    )
+    full_clean(action)
+    action.save()
+    action.units.set(units)
+    for position, text in enumerate(q.strip() for q in questions if q and q.strip()):
+        VisitQuestion.objects.create(action=action, position=position + 1, text=text[:200])
+    # The units responsible work on the action, so they see it.
+    for unit in units:
+        if not unit.path.startswith(owner_unit.path):
+            record_share(actor=actor, record=action, unit=unit)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=action, changes=diff({}, snapshot(action)))
+    return action
+
+
+@transaction.atomic
+def service_action_add_targets(*, actor, action: ServiceAction, enterprises) -> int:
+    """Add target enterprises (from a filter or an uploaded list); returns how many were new."""
+    _require_editor(actor)
+    existing = set(action.targets.values_list("pk", flat=True))
+    new = [e for e in enterprises if e.pk not in existing]
+    action.targets.add(*new)
+    if new:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=action, note=f"added {len(new)} targets")
+    return len(new)
+
+
+@transaction.atomic
+def service_action_remove_target(*, actor, action: ServiceAction, enterprise: Enterprise) -> None:
+    _require_editor(actor)
+    action.targets.remove(enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=action, note=f"removed target {enterprise}")
+
+
+# --- visits ---------------------------------------------------------------------------------------
+
+
+def _clean_visit_inputs(*, visited_on, staff, action, enterprise, status) -> None:
+    if visited_on is None:
+        raise DomainError(_("Enter the date of the visit."), field="visited_on")
+    if visited_on > timezone.localdate() and status == Visit.Status.COMPLETED:
+        raise DomainError(
+            _("A completed visit cannot be in the future; save it as a draft (a planned visit)."), field="visited_on"
+        )
+    if not staff:
+        raise DomainError(_("Name at least one member of staff who made the visit."), field="staff")
+    if any(not person.is_active or person.unit_id is None for person in staff):
+        raise DomainError(_("Every member of staff must have an active account and a unit."), field="staff")
+    if action is not None and not (action.starts_on <= visited_on <= action.ends_on):
+        raise DomainError(
+            _("This date is outside the service action's period (%(start)s to %(end)s).")
+            % {"start": action.starts_on, "end": action.ends_on},
+            field="visited_on",
+        )
+
+
+def _save_visit_parts(*, visit: Visit, staff, contacts, answers: dict, problems: list[str]) -> None:
+    visit.staff.set(staff)
+    visit.units.set({person.unit for person in staff})
+    foreign = [c for c in contacts if c.enterprise_id != visit.enterprise_id]
+    if foreign:
+        raise DomainError(_("A contact met must belong to the visited enterprise."), field="contacts")
+    visit.contacts.set(contacts)
+    if visit.action_id:
+        valid = {q.pk: q for q in visit.action.questions.all()}
+        for question_id, text in (answers or {}).items():
+            if int(question_id) not in valid:
+                raise DomainError(_("This question is not part of the service action."), field="answers")
+            VisitAnswer.objects.update_or_create(
+                visit=visit, question_id=int(question_id), defaults={"answer": (text or "").strip()}
+            )
+    for description in problems or []:
+        if description and description.strip():
+            VisitProblem.objects.create(visit=visit, description=description.strip())
+    # A joint visit is visible to every unit that took part.
+    for unit in {person.unit for person in staff}:
+        if not unit.path.startswith(visit.owner_unit.path):
+            record_share(actor=visit.created_by, record=visit, unit=unit)
+
+
+def _touch_last_visit(enterprise: Enterprise) -> None:
+    last = Visit.objects.filter(enterprise=enterprise, status=Visit.Status.COMPLETED).aggregate(m=Max("visited_on"))
+    Enterprise.objects.filter(pk=enterprise.pk).update(last_visit_on=last["m"])
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    actor,
+    enterprise: Enterprise,
+    visited_on: datetime.date,
+    mode: str,
+    staff: list[User],
+    contacts: list[Contact] = (),
+    action: ServiceAction | None = None,
+    summary: str = "",
+    answers: dict | None = None,
+    problems: list[str] = (),
+    status: str = Visit.Status.DRAFT,
+) -> Visit:
+    _require_editor(actor)
+    staff = list(staff) or [actor]
+    _clean_visit_inputs(visited_on=visited_on, staff=staff, action=action, enterprise=enterprise, status=status)
+    visit = Visit(
+        enterprise=enterprise,
+        visited_on=visited_on,
+        mode=mode,
+        action=action,
+        summary=summary.strip(),
+        status=status,
+        owner_unit=actor.unit,
+        created_by=actor,
+    )
+    full_clean(visit)
+    visit.save()
+    _save_visit_parts(visit=visit, staff=staff, contacts=list(contacts), answers=answers or {}, problems=list(problems))
+    _touch_last_visit(enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=visit, changes=diff({}, snapshot(visit)))
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    actor,
+    visit: Visit,
+    version: int | None,
+    visited_on: datetime.date,
+    mode: str,
+    staff: list[User],
+    contacts: list[Contact] = (),
+    summary: str = "",
+    answers: dict | None = None,
+    problems: list[str] = (),
+    status: str,
+) -> Visit:
+    _require_editor(actor)
+    visit = lock_for_update(Visit, visit.pk, version)
+    before = snapshot(visit)
+    staff = list(staff)
+    _clean_visit_inputs(
+        visited_on=visited_on, staff=staff, action=visit.action, enterprise=visit.enterprise, status=status
+    )
+    visit.visited_on, visit.mode, visit.summary, visit.status = visited_on, mode, summary.strip(), status
+    full_clean(visit)
+    visit.version += 1
+    visit.save()
+    _save_visit_parts(visit=visit, staff=staff, contacts=list(contacts), answers=answers or {}, problems=list(problems))
+    _touch_last_visit(visit.enterprise)
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=visit, changes=diff(before, snapshot(visit)))
+    return visit

@@ -1,0 +1,143 @@
+"""Import: GBK, UTF-8 with BOM and .xlsx; preview; all-or-nothing; idempotent; bad files."""
+
+import io
+
+import openpyxl
+import pytest
+
+from investdesk.core.errors import DomainError
+from investdesk.enterprises import importer
+from investdesk.enterprises.models import Contact, Enterprise
+from investdesk.lib.tabular import TabularError, read_table
+
+HEADER = "企业名称,统一社会信用代码,所在市州,所属产业,企业性质,投资方国别,重点企业,员工人数,联系人,职务,手机,备注说明\n"
+ROWS = (
+    "宁德时代新能源科技股份有限公司,91350000157987632G,宜宾,电子信息,民营,,是,8000,周凯,总经理,+86 138-0000-1111,x\n"
+    "戴尔（中国）有限公司,,成都市,电子信息,外资,美国,否,2500,李安娜,总经理,13900002222,\n"
+)
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_gbk_csv_is_detected():
+    table = read_table(filename="企业.csv", content=(HEADER + ROWS).encode("gbk"))
+    assert table.encoding == "gb18030"
+    assert table.headers[0] == "企业名称"
+    assert table.rows[0][1][0] == "宁德时代新能源科技股份有限公司"
+
+
+def test_utf8_bom_csv_is_detected():
+    table = read_table(filename="企业.csv", content=("\ufeff" + HEADER + ROWS).encode("utf-8"))
+    assert table.encoding == "utf-8-sig"
+    assert table.headers[0] == "企业名称"
+
+
+def test_xlsx_numbers_come_back_as_text():
+    content = _xlsx([["企业名称", "员工人数"], ["某公司", 3200]])
+    table = read_table(filename="list.xlsx", content=content)
+    assert table.rows == [(2, ["某公司", "3200"])]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("a.csv", b"", r"空|empty"),
+        ("a.pdf", b"%PDF-1.4 ...", "xlsx"),
+        ("a.csv", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", r"spreadsheet|表格"),
+        ("a.xls", b"\xd0\xcf\x11\xe0", "xlsx"),
+        ("a.xlsx", b"PK\x03\x04 not really a zip", "xlsx"),
+        ("a.csv", "企业名称\n".encode(), r"no data rows|没有数据行"),
+        ("a.csv", b"x" * (20 * 1024 * 1024 + 1), "20 MB"),
+    ],
+)
+def test_bad_files_get_a_clear_message(filename, content, message):
+    with pytest.raises(TabularError, match=message):
+        read_table(filename=filename, content=content)
+
+
+def test_preview_says_what_each_row_will_do(owner, industry, chengdu_enterprise):
+    csv = (
+        HEADER + ROWS + "比亚迪股份有限公司,914403001922038216,成都,电子信息,民营,,是,12000,王磊,总经理,13812348888,\n"
+    )
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=csv.encode("gbk"))
+    assert [r.action for r in plan.rows] == ["new", "new", "update"]
+    assert plan.unknown_columns == ["备注说明"]
+    assert Enterprise.objects.count() == 1  # nothing written by a preview
+
+
+def test_errors_name_row_and_column_and_block_the_whole_import(owner, industry):
+    bad = HEADER + ROWS + "坏数据公司,914403001922038217,火星,电子信息,民营,,也许,很多,张三,,12345,\n"
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=bad.encode("utf-8"))
+    error_row = plan.rows[2]
+    assert error_row.action == "error" and error_row.row == 4
+    columns = {column for column, _ in error_row.errors}
+    assert {"统一社会信用代码", "所在市州", "重点企业", "员工人数", "手机"} <= columns
+    with pytest.raises(DomainError):
+        importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+    assert Enterprise.objects.count() == 0 and Contact.objects.count() == 0
+
+
+def test_confirm_applies_everything_and_reimport_changes_nothing(owner, industry):
+    content = (HEADER + ROWS).encode("gbk")
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=content)
+    counts = importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+    assert counts["new"] == 2
+    catl = Enterprise.objects.get(uscc="91350000157987632G")
+    assert catl.city == "yibin" and catl.is_key and catl.employees == 8000 and catl.owner_unit == owner.unit
+    assert catl.contacts.get().mobile == "13800001111"
+    dell = Enterprise.objects.get(name="戴尔（中国）有限公司")
+    assert dell.ownership == "foreign"
+    # The same file again: every row unchanged, nothing written.
+    again = importer.import_preview(actor=owner, filename="企业.csv", content=content)
+    assert {r.action for r in again.rows} == {"unchanged"}
+    importer.import_apply(actor=owner, batch_id=again.batch.pk)
+    assert Enterprise.objects.count() == 2 and Contact.objects.count() == 2
+
+
+def test_a_confirmed_batch_cannot_be_applied_twice(owner, industry):
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=(HEADER + ROWS).encode())
+    importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+    with pytest.raises(DomainError):
+        importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+
+
+def test_another_users_batch_is_not_found(owner, colleague, industry):
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=(HEADER + ROWS).encode())
+    with pytest.raises(DomainError):
+        importer.import_apply(actor=colleague, batch_id=plan.batch.pk)
+
+
+def test_rows_of_another_units_enterprise_are_errors(owner, mianyang_enterprise, industry):
+    csv = "企业名称,统一社会信用代码\n四川长虹电器股份有限公司,91110000600037341L\n"
+    plan = importer.import_preview(actor=owner, filename="a.csv", content=csv.encode())
+    assert plan.rows[0].action == "error"
+
+
+def test_a_file_without_a_name_column_is_refused(owner):
+    with pytest.raises(DomainError, match="企业名称"):
+        importer.import_preview(actor=owner, filename="a.csv", content="代码,城市\n1,2\n".encode())
+
+
+def test_xlsx_import(owner, industry):
+    content = _xlsx(
+        [["企业名称", "所在市州", "联系人", "手机号码"], ["成都测试科技有限公司", "成都", "张三", "13700001234"]]
+    )
+    plan = importer.import_preview(actor=owner, filename="企业.xlsx", content=content)
+    importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+    assert Enterprise.objects.get(name="成都测试科技有限公司").contacts.get().name == "张三"
+
+
+def test_business_rules_are_checked_in_the_preview(owner, industry):
+    csv = "企业名称,企业性质\n某外资公司,外资\n"
+    plan = importer.import_preview(actor=owner, filename="a.csv", content=csv.encode())
+    assert plan.rows[0].action == "error"
+    assert plan.rows[0].errors[0][0] == "投资方国别"
+    assert not Enterprise.objects.exists()

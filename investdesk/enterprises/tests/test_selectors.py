@@ -1,0 +1,160 @@
+import datetime
+
+import pytest
+
+from investdesk.enterprises import selectors, services
+from investdesk.enterprises.models import Visit
+from investdesk.enterprises.selectors import EnterpriseFilter
+
+
+def _names(user, **filters):
+    return {e.name for e in selectors.enterprises_for_user(user=user, filters=EnterpriseFilter(**filters))}
+
+
+@pytest.fixture
+def catl(owner):
+    return services.enterprise_create(
+        actor=owner, name="宁德时代新能源科技股份有限公司", name_en="CATL", city="yibin", is_listed=True
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "比亚迪",
+        "亚迪",
+        "byd",
+        "BYD",
+        "biyadi",
+        "Company Limited",
+        "914403001922038216",
+        "王磊",
+        "wanglei",
+        "13812348888",
+        "1381234",
+        "比亞迪",
+    ],
+)
+def test_search_finds_by_any_part(owner, chengdu_enterprise, catl, query):
+    assert _names(owner, q=query) == {"比亚迪股份有限公司"}
+
+
+@pytest.mark.parametrize("query", ["宁德时代", "寧德時代", "ningde", "ndsd", "catl"])
+def test_search_by_pinyin_and_traditional(owner, chengdu_enterprise, catl, query):
+    assert "宁德时代新能源科技股份有限公司" in _names(owner, q=query)
+
+
+def test_filters(owner, chengdu_enterprise, catl):
+    assert _names(owner, city="yibin") == {catl.name}
+    assert _names(owner, flags=["key"]) == {chengdu_enterprise.name}
+    assert _names(owner, flags=["listed"]) == {catl.name}
+    assert _names(owner, liaison=owner.pk) == {chengdu_enterprise.name}
+    assert _names(owner, not_visited_since=datetime.date(2022, 1, 1)) == {chengdu_enterprise.name, catl.name}
+
+
+def test_visited_filters_use_completed_visits(owner, chengdu_enterprise, catl):
+    services.visit_create(
+        actor=owner,
+        enterprise=catl,
+        visited_on=datetime.date(2022, 9, 3),
+        mode="phone",
+        staff=[owner],
+        status=Visit.Status.COMPLETED,
+    )
+    assert _names(owner, visited_since=datetime.date(2022, 9, 1)) == {catl.name}
+    assert _names(owner, not_visited_since=datetime.date(2022, 9, 1)) == {chengdu_enterprise.name}
+
+
+def test_another_units_enterprises_are_invisible(owner, outsider, chengdu_enterprise, mianyang_enterprise):
+    assert _names(owner) == {chengdu_enterprise.name}
+    assert _names(outsider) == {mianyang_enterprise.name}
+
+
+def test_dispatchers_and_leaders_see_every_enterprise(dispatcher, leader, chengdu_enterprise, mianyang_enterprise):
+    assert _names(dispatcher) == _names(leader) == {chengdu_enterprise.name, mianyang_enterprise.name}
+
+
+def test_contacts_follow_their_enterprise(owner, outsider, chengdu_enterprise):
+    from investdesk.core import policy
+    from investdesk.enterprises.models import Contact
+
+    assert policy.visible(owner, Contact.objects.all()).count() == 1
+    assert policy.visible(outsider, Contact.objects.all()).count() == 0
+
+
+def test_other_units_recent_visits_show_only_when_and_who(owner, outsider, dispatcher, chengdu_enterprise):
+    services.visit_create(
+        actor=dispatcher,
+        enterprise=chengdu_enterprise,
+        visited_on=datetime.date.today(),
+        mode="video",
+        staff=[dispatcher],
+        status=Visit.Status.COMPLETED,
+        summary="内部纪要",
+    )
+    others = selectors.recent_visits_by_others(user=owner, enterprise=chengdu_enterprise)
+    assert len(others) == 1 and others[0].units == "企业服务处"
+    assert not hasattr(others[0], "summary")
+    assert selectors.recent_visits_by_others(user=dispatcher, enterprise=chengdu_enterprise) == []
+
+
+def test_stale_key_enterprises(owner, chengdu_enterprise, catl):
+    stale = selectors.stale_key_enterprises(user=owner, days=30)
+    assert list(stale) == [chengdu_enterprise]  # the only key enterprise, never visited
+    services.visit_create(
+        actor=owner,
+        enterprise=chengdu_enterprise,
+        visited_on=datetime.date.today(),
+        mode="phone",
+        staff=[owner],
+        status=Visit.Status.COMPLETED,
+    )
+    assert not selectors.stale_key_enterprises(user=owner, days=30).exists()
+
+
+def test_service_action_progress_figures(owner, colleague, chengdu_enterprise, catl, units):
+    third = services.enterprise_create(actor=owner, name="成都第三家公司")
+    action = services.service_action_create(
+        actor=owner,
+        name="进千企",
+        starts_on=datetime.date(2022, 8, 1),
+        ends_on=datetime.date(2022, 9, 30),
+        questions=["问政策"],
+    )
+    services.service_action_add_targets(actor=owner, action=action, enterprises=[chengdu_enterprise, catl, third])
+    day = datetime.date(2022, 9, 2)
+    services.visit_create(
+        actor=owner,
+        enterprise=chengdu_enterprise,
+        visited_on=day,
+        mode="online",
+        staff=[owner],
+        action=action,
+        status=Visit.Status.COMPLETED,
+        problems=["物流受阻", "缺工"],
+    )
+    services.visit_create(
+        actor=colleague,
+        enterprise=chengdu_enterprise,
+        visited_on=day,
+        mode="phone",
+        staff=[colleague],
+        action=action,
+        status=Visit.Status.COMPLETED,
+        problems=["融资难"],
+    )
+    services.visit_create(
+        actor=owner,
+        enterprise=catl,
+        visited_on=day,
+        mode="phone",
+        staff=[owner],
+        action=action,
+        status=Visit.Status.DRAFT,
+        problems=["不计入"],
+    )
+    progress = selectors.service_action_progress(action=action)
+    assert (progress.targets, progress.visited, progress.not_visited) == (3, 1, 2)
+    assert (progress.visits, progress.problems, progress.enterprises_with_problems) == (2, 3, 1)
+    assert [(row.unit, row.targets, row.visited) for row in progress.by_unit] == [(units.chengdu, 3, 1)]
+    assert set(selectors.service_action_unvisited(user=owner, action=action)) == {catl, third}

@@ -1,0 +1,428 @@
+"""Pages of the registry. Each view parses input, calls a selector or service, and renders."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from investdesk.core import policy
+from investdesk.core.audit import audit_log
+from investdesk.core.errors import DomainError
+from investdesk.core.models import AuditEntry
+from investdesk.enterprises import importer, selectors, services
+from investdesk.enterprises.exports import enterprises_xlsx
+from investdesk.enterprises.forms import (
+    ContactForm,
+    EnterpriseFilterForm,
+    EnterpriseForm,
+    ImportForm,
+    MergeForm,
+    ServiceActionForm,
+    TargetsForm,
+    VisitForm,
+)
+from investdesk.enterprises.models import Enterprise, Visit
+from investdesk.lib.excel import attachment
+from investdesk.lib.paging import page_of
+from investdesk.lib.tabular import MAX_BYTES
+
+ENTERPRISE_FORM_FIELDS = ["name", "name_en", "uscc", "city", "address", "industry", "ownership", "investor_country",
+                          "is_key", "is_city_support", "is_fortune500", "is_listed", "employees", "status",
+                          "liaison", "note"]  # fmt: skip
+
+
+def _apply_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+
+@login_required
+def enterprise_list(request):
+    form = EnterpriseFilterForm(request.GET or None)
+    enterprises = selectors.enterprises_for_user(user=request.user, filters=form.filters())
+    page = page_of(enterprises, request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "primary": selectors.primary_contacts(page.items),
+        "can_edit": policy.can(request.user, policy.Capability.EDIT_RECORDS),
+    }
+    template = "enterprises/list.html#rows" if request.htmx else "enterprises/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def enterprise_export(request):
+    form = EnterpriseFilterForm(request.GET or None)
+    content, count = enterprises_xlsx(
+        enterprises=selectors.enterprises_for_user(user=request.user, filters=form.filters())
+    )
+    audit_log(
+        actor=request.user, action=AuditEntry.Action.EXPORT, note=f"enterprises {request.GET.urlencode()} rows={count}"
+    )
+    return attachment(content, filename=f"{_('Enterprises')}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# --- one enterprise ---------------------------------------------------------------------------------
+
+
+@login_required
+def enterprise_detail(request, enterprise_id: int):
+    enterprise = selectors.enterprise_get_for_user(user=request.user, enterprise_id=enterprise_id)
+    contacts = list(selectors.contacts_of(user=request.user, enterprise=enterprise))
+    if any(c.mobile or c.phone or c.email for c in contacts):
+        audit_log(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_PERSONAL,
+            target=enterprise,
+            note=f"contacts ({len(contacts)})",
+        )
+    return render(
+        request,
+        "enterprises/detail.html",
+        {
+            "enterprise": enterprise,
+            "contacts": contacts,
+            "visits": selectors.visits_for_user(user=request.user, enterprise=enterprise)[:50],
+            "others": selectors.recent_visits_by_others(user=request.user, enterprise=enterprise),
+            "can_edit": policy.can_edit(request.user, enterprise),
+        },
+    )
+
+
+@login_required
+def enterprise_form(request, enterprise_id: int | None = None):
+    enterprise = (
+        selectors.enterprise_get_editable(user=request.user, enterprise_id=enterprise_id) if enterprise_id else None
+    )
+    if enterprise is None:
+        policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    initial = {f: getattr(enterprise, f) for f in [*ENTERPRISE_FORM_FIELDS, "version"]} if enterprise else {}
+    form = EnterpriseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data.pop("version")
+        try:
+            if enterprise:
+                enterprise = services.enterprise_update(
+                    actor=request.user, enterprise=enterprise, version=version, **data
+                )
+            else:
+                enterprise = services.enterprise_create(actor=request.user, **data)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": enterprise.name})
+            return redirect("enterprises:detail", enterprise_id=enterprise.pk)
+    return render(
+        request, "enterprises/form.html", {"form": form, "enterprise": enterprise}, status=400 if form.errors else 200
+    )
+
+
+# --- contacts ---------------------------------------------------------------------------------------
+
+
+@login_required
+def contact_form(request, enterprise_id: int, contact_id: int | None = None):
+    enterprise = selectors.enterprise_get_editable(user=request.user, enterprise_id=enterprise_id)
+    contact = None
+    if contact_id:
+        contact = selectors.contact_get_editable(user=request.user, contact_id=contact_id)
+        if contact.enterprise_id != enterprise.pk:
+            raise Http404
+    fields = ["name", "title", "mobile", "phone", "email", "wechat", "preferred_channel", "is_primary", "version"]
+    form = ContactForm(request.POST or None, initial={f: getattr(contact, f) for f in fields} if contact else {})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data.pop("version")
+        try:
+            if contact:
+                services.contact_update(actor=request.user, contact=contact, version=version, **data)
+            else:
+                services.contact_create(actor=request.user, enterprise=enterprise, **data)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("enterprises:detail", enterprise_id=enterprise.pk)
+    return render(
+        request,
+        "enterprises/contact_form.html",
+        {"form": form, "enterprise": enterprise, "contact": contact},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def contact_delete(request, enterprise_id: int, contact_id: int):
+    contact = selectors.contact_get_editable(user=request.user, contact_id=contact_id)
+    services.contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("Contact deleted."))
+    return redirect("enterprises:detail", enterprise_id=contact.enterprise_id)
+
+
+# --- visits -----------------------------------------------------------------------------------------
+
+
+def _visit_form(request, *, enterprise: Enterprise, visit: Visit | None):
+    actions = selectors.service_actions_for_user(user=request.user)
+    action = visit.action if visit else None
+    if visit is None and request.POST.get("action"):
+        action = actions.filter(pk=request.POST.get("action")).first()
+    elif visit is None and request.GET.get("action"):
+        action = actions.filter(pk=request.GET.get("action")).first()
+    questions = action.questions.all() if action else []
+    initial = {
+        "visited_on": timezone.localdate(),
+        "staff": [request.user],
+        "status": Visit.Status.COMPLETED,
+        "action": action,
+    }
+    if visit:
+        initial = {
+            "visited_on": visit.visited_on,
+            "mode": visit.mode,
+            "staff": list(visit.staff.all()),
+            "contacts": list(visit.contacts.all()),
+            "summary": visit.summary,
+            "status": visit.status,
+            "version": visit.version,
+            **{f"q{a.question_id}": a.answer for a in visit.answers.all()},
+        }
+    return VisitForm(
+        request.POST or None,
+        initial=initial,
+        enterprise=enterprise,
+        actions=actions,
+        questions=questions,
+        editing=visit is not None,
+    )
+
+
+@login_required
+def visit_form(request, enterprise_id: int, visit_id: int | None = None):
+    enterprise = selectors.enterprise_get_for_user(user=request.user, enterprise_id=enterprise_id)
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    visit = selectors.visit_get_editable(user=request.user, visit_id=visit_id) if visit_id else None
+    form = _visit_form(request, enterprise=enterprise, visit=visit)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        common = {
+            "visited_on": data["visited_on"],
+            "mode": data["mode"],
+            "staff": list(data["staff"]),
+            "contacts": list(data["contacts"]),
+            "summary": data["summary"],
+            "answers": form.answers(),
+            "problems": form.problem_list(),
+            "status": data["status"],
+        }
+        try:
+            if visit:
+                visit = services.visit_update(actor=request.user, visit=visit, version=data["version"], **common)
+            else:
+                visit = services.visit_create(
+                    actor=request.user, enterprise=enterprise, action=data.get("action"), **common
+                )
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("Visit saved."))
+            return redirect("enterprises:visit", visit_id=visit.pk)
+    return render(
+        request,
+        "enterprises/visit_form.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "visit": visit,
+            "others": selectors.recent_visits_by_others(user=request.user, enterprise=enterprise),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def visit_detail(request, visit_id: int):
+    visit = selectors.visit_get_for_user(user=request.user, visit_id=visit_id)
+    return render(
+        request, "enterprises/visit_detail.html", {"visit": visit, "can_edit": policy.can_edit(request.user, visit)}
+    )
+
+
+@login_required
+def visit_list(request):
+    page = page_of(selectors.visits_for_user(user=request.user), request.GET.get("page"))
+    return render(request, "enterprises/visit_list.html", {"page": page})
+
+
+@login_required
+def stale_list(request):
+    try:
+        days = min(max(int(request.GET.get("days", 30)), 1), 3650)
+    except ValueError:
+        days = 30
+    enterprises = selectors.stale_key_enterprises(user=request.user, days=days)
+    return render(
+        request, "enterprises/stale.html", {"page": page_of(enterprises, request.GET.get("page"), 100), "days": days}
+    )
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+
+@login_required
+def import_upload(request):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            form.add_error("file", _("The file is larger than 20 MB; split it into smaller files."))
+        else:
+            try:
+                plan = importer.import_preview(actor=request.user, filename=upload.name, content=upload.read())
+            except DomainError as exc:
+                _apply_error(form, exc)
+    return render(request, "enterprises/import.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def import_confirm(request, batch_id: int):
+    try:
+        counts = importer.import_apply(actor=request.user, batch_id=batch_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("enterprises:import")
+    messages.success(request, _("Imported: %(new)d new, %(update)d updated, %(unchanged)d unchanged.") % counts)
+    return redirect("enterprises:list")
+
+
+# --- duplicates -------------------------------------------------------------------------------------
+
+
+@login_required
+def duplicates(request):
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        survivor = selectors.enterprise_get_editable(user=request.user, enterprise_id=form.cleaned_data["survivor"])
+        duplicate = selectors.enterprise_get_editable(user=request.user, enterprise_id=form.cleaned_data["duplicate"])
+        try:
+            services.enterprise_merge(
+                actor=request.user, survivor=survivor, duplicate=duplicate, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("%(dup)s was merged into %(name)s.") % {"dup": duplicate.name, "name": survivor.name}
+            )
+            return redirect("enterprises:detail", enterprise_id=survivor.pk)
+    elif request.method == "POST":
+        messages.error(request, _("Give a reason for the merge."))
+    return render(
+        request, "enterprises/duplicates.html", {"groups": selectors.duplicate_groups(user=request.user), "form": form}
+    )
+
+
+# --- chambers ---------------------------------------------------------------------------------------
+
+
+@login_required
+def chamber_list(request):
+    return render(request, "enterprises/chambers.html", {"chambers": selectors.chambers_for_user(user=request.user)})
+
+
+@login_required
+def chamber_detail(request, chamber_id: int):
+    chamber = selectors.chamber_get_for_user(user=request.user, chamber_id=chamber_id)
+    members = selectors.enterprises_for_user(user=request.user).filter(chambers=chamber)
+    return render(request, "enterprises/chamber_detail.html", {"chamber": chamber, "members": members})
+
+
+# --- service actions --------------------------------------------------------------------------------
+
+
+@login_required
+def action_list(request):
+    return render(
+        request,
+        "enterprises/actions.html",
+        {
+            "actions": selectors.service_actions_for_user(user=request.user),
+            "can_edit": policy.can(request.user, policy.Capability.EDIT_RECORDS),
+        },
+    )
+
+
+@login_required
+def action_create(request):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    form = ServiceActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            action = services.service_action_create(
+                actor=request.user,
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                units=list(data["units"]),
+                description=data["description"],
+                questions=data["questions"].splitlines(),
+            )
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            return redirect("enterprises:action", action_id=action.pk)
+    return render(request, "enterprises/action_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def action_detail(request, action_id: int):
+    action = selectors.service_action_get_for_user(user=request.user, action_id=action_id)
+    form = TargetsForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        policy.get_editable_or_404(request.user, type(action).objects.all(), pk=action.pk)
+        try:
+            added = _add_targets(request, action, form)
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("%(n)d target enterprises added.") % {"n": added})
+            return redirect("enterprises:action", action_id=action.pk)
+    return render(
+        request,
+        "enterprises/action_detail.html",
+        {
+            "action": action,
+            "progress": selectors.service_action_progress(action=action),
+            "unvisited": page_of(
+                selectors.service_action_unvisited(user=request.user, action=action), request.GET.get("page"), 100
+            ),
+            "visits": selectors.visits_for_user(user=request.user, action=action)[:20],
+            "form": form,
+            "can_edit": policy.can_edit(request.user, action),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _add_targets(request, action, form) -> int:
+    if form.cleaned_data.get("file"):
+        upload = form.cleaned_data["file"]
+        enterprises = importer.enterprises_from_list(actor=request.user, filename=upload.name, content=upload.read())
+    elif request.POST.get("use_filter"):
+        filters = EnterpriseFilterForm(QueryDict(form.cleaned_data["from_filter"])).filters()
+        enterprises = list(selectors.enterprises_for_user(user=request.user, filters=filters)[:20000])
+    else:
+        raise DomainError(_("Choose a file, or add the enterprises of a list filter."), field="file")
+    return services.service_action_add_targets(actor=request.user, action=action, enterprises=enterprises)
