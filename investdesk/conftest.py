@@ -7,6 +7,8 @@
 * `observer` may read their division's records but never change anything.
 """
 
+import os
+import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -83,3 +85,50 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests need Debian's chromium. CI installs it (.ci/run) and there a missing browser
+    # fails loudly; on a developer machine without it they are skipped with the reason.
+    if os.path.exists(CHROMIUM) or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed (`apt-get install chromium`)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def page(live_server, monkeypatch, settings):
+    from playwright.sync_api import sync_playwright
+
+    # The live server serves static files through the finders, which know the source names,
+    # not the hashed names of the manifest storage production uses.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls our fixtures make
+    # from the same thread are still synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from investdesk.core import services
 from investdesk.core.models import Role, Unit, User
+from investdesk.lib.regions import SICHUAN_CITIES
 
 DEMO_PASSWORD = "Sichuan@2022"
 
@@ -18,29 +19,7 @@ DIVISIONS = [
     ("foreign-investment", "外商投资服务处", "外资处"),
     ("planning", "综合规划处", "规划处"),
 ]
-CITIES = [
-    ("chengdu", "成都市"),
-    ("zigong", "自贡市"),
-    ("panzhihua", "攀枝花市"),
-    ("luzhou", "泸州市"),
-    ("deyang", "德阳市"),
-    ("mianyang", "绵阳市"),
-    ("guangyuan", "广元市"),
-    ("suining", "遂宁市"),
-    ("neijiang", "内江市"),
-    ("leshan", "乐山市"),
-    ("nanchong", "南充市"),
-    ("meishan", "眉山市"),
-    ("yibin", "宜宾市"),
-    ("guangan", "广安市"),
-    ("dazhou", "达州市"),
-    ("yaan", "雅安市"),
-    ("bazhong", "巴中市"),
-    ("ziyang", "资阳市"),
-    ("aba", "阿坝州"),
-    ("ganzi", "甘孜州"),
-    ("liangshan", "凉山州"),
-]
+CITIES = [(code, name) for code, name, _ in SICHUAN_CITIES]
 OFFICES = [
     ("shanghai", "上海"),
     ("guangzhou", "广州"),

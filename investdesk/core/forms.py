@@ -9,6 +9,20 @@ from investdesk.core.models import Role, Unit, User
 from investdesk.lib.phones import normalize_mobile
 
 
+def apply_domain_error(form: forms.Form, exc) -> None:
+    """Show a service's refusal (DomainError) on the form, beside the field it names when the form has it."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class DatePicker(forms.DateInput):
+    """The browser's date picker; it needs ISO dates whatever the language's display format."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class BootstrapForm(forms.Form):
     """Gives every widget its Bootstrap class, so templates render `{{ field }}` as is."""
 
@@ -171,8 +185,8 @@ class TokenForm(BootstrapForm):
 class AuditFilterForm(BootstrapForm):
     q = forms.CharField(label=_("Search"), required=False)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DatePicker())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DatePicker())
 
     def __init__(self, *args, **kwargs):
         from investdesk.core.models import AuditEntry

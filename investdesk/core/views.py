@@ -31,6 +31,7 @@ from investdesk.core.forms import (
     ResetPasswordForm,
     TokenForm,
     UnitForm,
+    apply_domain_error,
 )
 from investdesk.core.models import ApiToken, AuditEntry, Role, Unit
 from investdesk.lib.excel import attachment, xlsx_bytes
@@ -40,11 +41,6 @@ PAGE_SIZE = 50
 
 def _page(request, qs, size: int = PAGE_SIZE):
     return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    """Show a service's refusal on the form, beside the field it names when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- health and sign-in -------------------------------------------------------------------------
@@ -207,7 +203,7 @@ def token_create(request):
         try:
             token, key = services.api_token_create(user=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return render(request, "core/token_created.html", {"token": token, "key": key})
     return render(
@@ -325,7 +321,7 @@ def unit_form(request, unit_id: int | None = None):
                 data.pop("is_active")
                 unit = services.unit_create(actor=request.user, **data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("Unit “%(name)s” saved.") % {"name": unit.name})
             return redirect("manage_units")
@@ -392,7 +388,7 @@ def person_form(request, person_id: int | None = None):
             else:
                 person = services.user_create(actor=request.user, **data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s saved.") % {"name": person.name})
             return redirect("manage_people")

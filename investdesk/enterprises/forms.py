@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from investdesk.core.forms import BootstrapForm, UnitChoiceField, VersionedForm
+from investdesk.core.forms import BootstrapForm, DatePicker, UnitChoiceField, VersionedForm
 from investdesk.core.models import Unit, User
-from investdesk.enterprises.models import Contact, Enterprise, Industry, Visit
+from investdesk.enterprises.models import Chamber, Contact, Enterprise, Industry, Visit
 from investdesk.enterprises.selectors import ORDERINGS
 from investdesk.lib.phones import normalize_mobile
 from investdesk.lib.regions import CITY_CHOICES
@@ -52,12 +52,8 @@ class EnterpriseFilterForm(BootstrapForm):
         label=_("Liaison officer"), queryset=_people(), required=False, empty_label=_("Any liaison officer")
     )
     action = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    visited_since = forms.DateField(
-        label=_("Visited since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    not_visited_since = forms.DateField(
-        label=_("Not visited since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    visited_since = forms.DateField(label=_("Visited since"), required=False, widget=DatePicker())
+    not_visited_since = forms.DateField(label=_("Not visited since"), required=False, widget=DatePicker())
     order = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -153,10 +149,10 @@ class ContactForm(VersionedForm):
 
 
 class VisitForm(VersionedForm):
-    visited_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("Date"), widget=DatePicker())
     mode = forms.ChoiceField(label=_("Mode"), choices=Visit.Mode.choices)
     staff = PeopleChoiceField(
-        label=_("Staff"),
+        label=_("Visit staff"),
         queryset=_people(),
         help_text=_("Everyone who took part; a joint province–city visit names staff of both."),
     )
@@ -211,8 +207,8 @@ class MergeForm(BootstrapForm):
 
 class ServiceActionForm(BootstrapForm):
     name = forms.CharField(label=_("Name"), max_length=100)
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("Starts on"), widget=DatePicker())
+    ends_on = forms.DateField(label=_("Ends on"), widget=DatePicker())
     units = forms.ModelMultipleChoiceField(
         label=_("Units responsible"),
         queryset=Unit.objects.filter(is_active=True).order_by("path"),
@@ -241,3 +237,34 @@ class TargetsForm(BootstrapForm):
         help_text=_("A column 企业名称 or 统一社会信用代码."),
     )
     from_filter = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ChamberForm(VersionedForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Chamber.Kind.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    people = forms.CharField(
+        label=_("Key people"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: name, position (e.g. 陈泽民，名誉会长)."),
+    )
+
+    def clean_people(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for number, line in enumerate(self.cleaned_data["people"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.replace("，", ",").split(",")]
+            if len(parts) < 2 or not parts[0] or not parts[1]:
+                raise forms.ValidationError(
+                    _("Line %(n)d: write the name, a comma, then the position.") % {"n": number}
+                )
+            rows.append((parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+        return rows
+
+
+class MembersForm(BootstrapForm):
+    file = forms.FileField(
+        label=_("List of enterprises (.xlsx or .csv)"), help_text=_("A column 企业名称 or 统一社会信用代码.")
+    )

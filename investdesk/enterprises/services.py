@@ -286,12 +286,48 @@ def chamber_create(
     full_clean(chamber)
     chamber.save()
     chamber.members.set(members)
-    for person_name, position, mobile in people:
-        person = ChamberPerson(chamber=chamber, name=person_name, position=position, mobile=mobile or "")
+    for person_name, position, mobile in _parse_people(people):
+        person = ChamberPerson(chamber=chamber, name=person_name, position=position, mobile=mobile)
         full_clean(person)
         person.save()
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=chamber, changes=diff({}, snapshot(chamber)))
     return chamber
+
+
+def _parse_people(people) -> list[tuple[str, str, str]]:
+    return [(n.strip(), p.strip(), (m or "").strip()) for n, p, m in people if n and n.strip()]
+
+
+@transaction.atomic
+def chamber_update(
+    *, actor, chamber: Chamber, version: int | None, name: str, kind: str, note: str = "", people=None
+) -> Chamber:
+    _require_editor(actor)
+    chamber = lock_for_update(Chamber, chamber.pk, version)
+    before = snapshot(chamber)
+    chamber.name, chamber.kind, chamber.note = (name or "").strip(), kind, note
+    full_clean(chamber)
+    chamber.version += 1
+    chamber.save()
+    if people is not None:
+        chamber.people.all().delete()
+        for person_name, position, mobile in _parse_people(people):
+            person = ChamberPerson(chamber=chamber, name=person_name, position=position, mobile=mobile)
+            full_clean(person)
+            person.save()
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=chamber, changes=diff(before, snapshot(chamber)))
+    return chamber
+
+
+@transaction.atomic
+def chamber_add_members(*, actor, chamber: Chamber, enterprises) -> int:
+    _require_editor(actor)
+    existing = set(chamber.members.values_list("pk", flat=True))
+    new = [e for e in enterprises if e.pk not in existing]
+    chamber.members.add(*new)
+    if new:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=chamber, note=f"added {len(new)} members")
+    return len(new)
 
 
 # --- service actions ------------------------------------------------------------------------------

@@ -11,20 +11,23 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
 from investdesk.enterprises import importer, selectors, services
 from investdesk.enterprises.exports import enterprises_xlsx
 from investdesk.enterprises.forms import (
+    ChamberForm,
     ContactForm,
     EnterpriseFilterForm,
     EnterpriseForm,
     ImportForm,
+    MembersForm,
     MergeForm,
     ServiceActionForm,
     TargetsForm,
     VisitForm,
 )
-from investdesk.enterprises.models import Enterprise, Visit
+from investdesk.enterprises.models import Chamber, Enterprise, Visit
 from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.lib.tabular import MAX_BYTES
@@ -32,10 +35,6 @@ from investdesk.lib.tabular import MAX_BYTES
 ENTERPRISE_FORM_FIELDS = ["name", "name_en", "uscc", "city", "address", "industry", "ownership", "investor_country",
                           "is_key", "is_city_support", "is_fortune500", "is_listed", "employees", "status",
                           "liaison", "note"]  # fmt: skip
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- the list ---------------------------------------------------------------------------------------
@@ -115,7 +114,7 @@ def enterprise_form(request, enterprise_id: int | None = None):
             else:
                 enterprise = services.enterprise_create(actor=request.user, **data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s saved.") % {"name": enterprise.name})
             return redirect("enterprises:detail", enterprise_id=enterprise.pk)
@@ -146,7 +145,7 @@ def contact_form(request, enterprise_id: int, contact_id: int | None = None):
             else:
                 services.contact_create(actor=request.user, enterprise=enterprise, **data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("Contact saved."))
             return redirect("enterprises:detail", enterprise_id=enterprise.pk)
@@ -231,7 +230,7 @@ def visit_form(request, enterprise_id: int, visit_id: int | None = None):
                     actor=request.user, enterprise=enterprise, action=data.get("action"), **common
                 )
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("Visit saved."))
             return redirect("enterprises:visit", visit_id=visit.pk)
@@ -290,7 +289,7 @@ def import_upload(request):
             try:
                 plan = importer.import_preview(actor=request.user, filename=upload.name, content=upload.read())
             except DomainError as exc:
-                _apply_error(form, exc)
+                apply_domain_error(form, exc)
     return render(request, "enterprises/import.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
 
 
@@ -338,14 +337,86 @@ def duplicates(request):
 
 @login_required
 def chamber_list(request):
-    return render(request, "enterprises/chambers.html", {"chambers": selectors.chambers_for_user(user=request.user)})
+    return render(
+        request,
+        "enterprises/chambers.html",
+        {
+            "chambers": selectors.chambers_for_user(user=request.user),
+            "can_edit": policy.can(request.user, policy.Capability.EDIT_RECORDS),
+        },
+    )
 
 
 @login_required
 def chamber_detail(request, chamber_id: int):
     chamber = selectors.chamber_get_for_user(user=request.user, chamber_id=chamber_id)
+    form = MembersForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        policy.get_editable_or_404(request.user, Chamber.objects.all(), pk=chamber.pk)
+        upload = form.cleaned_data["file"]
+        try:
+            enterprises = importer.enterprises_from_list(
+                actor=request.user, filename=upload.name, content=upload.read()
+            )
+            added = services.chamber_add_members(actor=request.user, chamber=chamber, enterprises=enterprises)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("%(n)d member enterprises added.") % {"n": added})
+            return redirect("enterprises:chamber", chamber_id=chamber.pk)
     members = selectors.enterprises_for_user(user=request.user).filter(chambers=chamber)
-    return render(request, "enterprises/chamber_detail.html", {"chamber": chamber, "members": members})
+    return render(
+        request,
+        "enterprises/chamber_detail.html",
+        {
+            "chamber": chamber,
+            "members": members,
+            "form": form,
+            "can_edit": policy.can_edit(request.user, chamber),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def chamber_form(request, chamber_id: int | None = None):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    chamber = None
+    initial = {}
+    if chamber_id:
+        chamber = policy.get_editable_or_404(request.user, Chamber.objects.prefetch_related("people"), pk=chamber_id)
+        initial = {
+            "name": chamber.name,
+            "kind": chamber.kind,
+            "note": chamber.note,
+            "version": chamber.version,
+            "people": "\n".join(f"{p.name}，{p.position}" for p in chamber.people.all()),
+        }
+    form = ChamberForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if chamber:
+                chamber = services.chamber_update(
+                    actor=request.user,
+                    chamber=chamber,
+                    version=data["version"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    note=data["note"],
+                    people=data["people"],
+                )
+            else:
+                chamber = services.chamber_create(
+                    actor=request.user, name=data["name"], kind=data["kind"], note=data["note"], people=data["people"]
+                )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("enterprises:chamber", chamber_id=chamber.pk)
+    return render(
+        request, "enterprises/chamber_form.html", {"form": form, "chamber": chamber}, status=400 if form.errors else 200
+    )
 
 
 # --- service actions --------------------------------------------------------------------------------
@@ -380,7 +451,7 @@ def action_create(request):
                 questions=data["questions"].splitlines(),
             )
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return redirect("enterprises:action", action_id=action.pk)
     return render(request, "enterprises/action_form.html", {"form": form}, status=400 if form.errors else 200)
@@ -395,7 +466,7 @@ def action_detail(request, action_id: int):
         try:
             added = _add_targets(request, action, form)
         except DomainError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(n)d target enterprises added.") % {"n": added})
             return redirect("enterprises:action", action_id=action.pk)

@@ -7,7 +7,9 @@ from investdesk.enterprises import services
 def industry(db):
     from investdesk.enterprises.models import Industry
 
-    return Industry.objects.get(code="electronic-information")  # seeded by migration 0002
+    # Seeded by migration 0002; browser tests (transactional) flush it, so create it again then.
+    industry, _ = Industry.objects.get_or_create(code="electronic-information", defaults={"name": "电子信息"})
+    return industry
 
 
 @pytest.fixture

@@ -181,3 +181,23 @@ def test_observers_see_but_cannot_change(client_for, observer, units, leader):
     assert client.get(f"/enterprises/{enterprise.pk}/").status_code == 200
     assert client.get(f"/enterprises/{enterprise.pk}/edit/").status_code == 403
     assert client.get("/enterprises/new/").status_code == 403
+
+
+def test_chambers_are_created_and_given_members(client_for, owner, chengdu_enterprise):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from investdesk.enterprises.models import Chamber
+
+    client = client_for(owner)
+    response = client.post(
+        "/enterprises/chambers/new/",
+        {"name": "河南省四川重庆商会", "kind": "other_province", "people": "陈泽民，名誉会长\n"},
+    )
+    chamber = Chamber.objects.get()
+    assert response["Location"] == f"/enterprises/chambers/{chamber.pk}/"
+    assert [(p.name, p.position) for p in chamber.people.all()] == [("陈泽民", "名誉会长")]
+    upload = SimpleUploadedFile("members.csv", "统一社会信用代码\n914403001922038216\n".encode())
+    client.post(f"/enterprises/chambers/{chamber.pk}/", {"file": upload})
+    assert list(chamber.members.all()) == [chengdu_enterprise]
+    bad = client.post("/enterprises/chambers/new/", {"name": "x", "kind": "provincial", "people": "只有名字"})
+    assert bad.status_code == 400 and "people" in bad.context["form"].errors
