@@ -89,8 +89,10 @@ def _http_error(request, exc: HttpError):
     return _error(request, exc.status_code, str(exc))
 
 
+from investdesk.cases.api import router as cases_router  # noqa: E402
 from investdesk.core.api import router as core_router  # noqa: E402
 from investdesk.enterprises.api import router as enterprises_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", enterprises_router)
+api.add_router("/", cases_router)

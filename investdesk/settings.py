@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "investdesk.core",
     "investdesk.enterprises",
+    "investdesk.cases",
 ]
 
 MIDDLEWARE = [
@@ -222,3 +223,11 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
 INVESTDESK_NAME = _("InvestDesk")
+
+# --- Cases: deadlines in working days on the Chinese calendar (lib/workdays.py) -------------------
+CASE_DEADLINE_WORKDAYS = {
+    "urgent": envint("CASE_URGENT_WORKDAYS", 3),
+    "normal": envint("CASE_NORMAL_WORKDAYS", 10),
+}
+CASE_CO_HANDLING_WORKDAYS = envint("CASE_CO_HANDLING_WORKDAYS", 3)  # co-units answer the lead unit
+CASE_RETURN_WORKDAYS = envint("CASE_RETURN_WORKDAYS", 1)  # a unit may return a case it does not own

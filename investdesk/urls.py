@@ -9,6 +9,7 @@ admin.site.site_title = "InvestDesk"
 urlpatterns = [
     path("", include("investdesk.core.urls")),
     path("enterprises/", include("investdesk.enterprises.urls")),
+    path("cases/", include("investdesk.cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -47,4 +47,5 @@ def navigation(request):
             }
         )
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
-    return {"nav_modules": modules, "nav_admin": admin, "nav_current": current}
+    unread = user.notifications.filter(read_at__isnull=True).count()
+    return {"nav_modules": modules, "nav_admin": admin, "nav_current": current, "nav_unread": unread}

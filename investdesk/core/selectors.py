@@ -166,3 +166,12 @@ def _looks_like_ip(term: str) -> bool:
 def recent_activity_for_user(*, user, limit: int = 10) -> list[AuditEntry]:
     """The person's own latest actions, for the home page (their own trail, no audit right needed)."""
     return list(AuditEntry.objects.filter(actor=user).order_by("-at", "-id")[:limit])
+
+
+def notifications_of(*, user, unread_only: bool = False):
+    from investdesk.core.models import Notification
+
+    qs = Notification.objects.filter(user=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-id")

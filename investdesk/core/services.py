@@ -263,3 +263,28 @@ def record_unshare(*, actor, record: Model, unit: Unit) -> None:
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk, unit=unit
     ).delete()
     audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=record, note=f"no longer shared with {unit}")
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def notify(*, users, key: str, text: str, url: str = "") -> int:
+    """Notify each user once per `key` (a repeated event is ignored); returns how many were new."""
+    from investdesk.core.models import Notification
+
+    created = 0
+    for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
+        _obj, new = Notification.objects.get_or_create(
+            user=user, key=key[:120], defaults={"text": text[:300], "url": url[:300]}
+        )
+        created += new
+    return created
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    from investdesk.core.models import Notification
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

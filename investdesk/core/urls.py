@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/otp/disable/", views.otp_disable, name="otp_disable"),
     path("account/tokens/", views.token_create, name="token_create"),
     path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("notifications/", views.notifications, name="notifications"),
     path("directory/", views.directory, name="directory"),
     path("directory/export.xlsx", views.directory_export, name="directory_export"),
     path("directory/<int:person_id>/", views.person_detail, name="person_detail"),

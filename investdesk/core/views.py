@@ -451,3 +451,16 @@ def audit_log_view(request):
     entries = selectors.audit_entries(user=request.user, **{k: v for k, v in filters.items() if v})
     template = "core/audit_log.html#rows" if request.htmx else "core/audit_log.html"
     return render(request, template, {"form": form, "page": _page(request, entries)})
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+        services.notifications_mark_read(user=request.user, ids=ids)
+        return redirect("notifications")
+    page = _page(request, selectors.notifications_of(user=request.user))
+    return render(request, "core/notifications.html", {"page": page})

@@ -31,6 +31,19 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
         assert user.check_password("Sichuan@2022") and not user.must_change_password
     assert User.objects.get(username="leader").role == Role.LEADER
     assert User.objects.get(username="jingxin").unit.code == "jingxin"
+    # The figures of the brief: a letter to 1,200+ enterprises, 130+ visited, 150+ problems and cases.
+    from investdesk.cases.models import Case
+    from investdesk.enterprises.models import Enterprise, ServiceAction, Visit, VisitProblem
+
+    assert Enterprise.objects.count() > 1200
+    assert Enterprise.objects.filter(name="比亚迪股份有限公司", is_fortune500=True).exists()
+    jinqianqi = ServiceAction.objects.get(name="“进千企”服务活动")
+    assert Visit.objects.filter(action=jinqianqi).values("enterprise").distinct().count() > 130
+    assert VisitProblem.objects.count() > 150
+    assert Case.objects.count() > 150 and Case.objects.values("enterprise").distinct().count() > 130
+    assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
+    assert Case.objects.filter(reopen_count__gt=0).exists() and Case.objects.filter(is_supervised=True).exists()
+    assert Case.objects.filter(assignments__unit__code="jingxin").exists()
 
 
 def test_no_user_exists_after_migrate(db):

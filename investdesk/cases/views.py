@@ -1,0 +1,181 @@
+"""Pages of the cases module: queues, the case page with its actions, raising a case, the notice."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from investdesk.cases import selectors, services
+from investdesk.cases.forms import ActionForm, CaseForm
+from investdesk.cases.models import Assignment
+from investdesk.cases.notices import assignment_notice
+from investdesk.core import policy
+from investdesk.core.audit import audit_log
+from investdesk.core.errors import DomainError
+from investdesk.core.forms import apply_domain_error
+from investdesk.core.models import AuditEntry, Unit
+from investdesk.enterprises import selectors as enterprise_selectors
+from investdesk.enterprises.models import VisitProblem
+from investdesk.lib.excel import attachment
+from investdesk.lib.paging import page_of
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# The fields each action asks for (the service says which are required).
+ACTION_FIELDS = {
+    "assign": ["lead_unit", "lead_handler", "co_units", "outside_bodies", "urgency", "note"],
+    "reassign": ["lead_unit", "lead_handler", "co_units", "outside_bodies", "urgency", "note"],
+    "accept": ["note"],
+    "return": ["note"],
+    "progress": ["rating", "waiting_on", "next_step", "note"],
+    "co_reply": ["assignment", "note"],
+    "request_extension": ["new_due_on", "note"],
+    "approve_extension": ["note"],
+    "refuse_extension": ["note"],
+    "resolve": ["resolution", "note"],
+    "follow_up": ["satisfaction", "note"],
+    "close": ["note"],
+    "supervise": ["note"],
+}
+
+
+@login_required
+def queue(request):
+    name = request.GET.get("queue") or (
+        "unassigned" if policy.can(request.user, policy.Capability.DISPATCH) else "to_accept"
+    )
+    if name not in selectors.QUEUES:
+        name = "all"
+    cases = selectors.case_queue(
+        user=request.user, queue=name, q=request.GET.get("q"), category=request.GET.get("category") or None
+    )
+    context = {
+        "queue": name,
+        "page": page_of(cases, request.GET.get("page")),
+        "counts": selectors.queue_counts(user=request.user),
+        "categories": selectors.categories(),
+        "is_dispatcher": policy.can(request.user, policy.Capability.DISPATCH),
+        "units": Unit.objects.filter(is_active=True).order_by("path"),
+    }
+    return render(request, "cases/queue.html#rows" if request.htmx else "cases/queue.html", context)
+
+
+@login_required
+def case_create(request):
+    problem = None
+    if request.GET.get("problem") or request.POST.get("problem"):
+        problem = get_object_or_404(
+            VisitProblem.objects.select_related("visit__enterprise"),
+            pk=request.GET.get("problem") or request.POST.get("problem"),
+        )
+        # Raising a case from a problem needs the visit to be visible.
+        enterprise_selectors.visit_get_for_user(user=request.user, visit_id=problem.visit_id)
+        enterprise = problem.visit.enterprise
+    else:
+        enterprise = enterprise_selectors.enterprise_get_for_user(
+            user=request.user, enterprise_id=request.GET.get("enterprise") or request.POST.get("enterprise") or 0
+        )
+    initial = {"title": problem.description[:60], "description": problem.description} if problem else {}
+    form = CaseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_register(
+                actor=request.user,
+                enterprise=enterprise,
+                problem=problem,
+                visit=problem.visit if problem else None,
+                **form.cleaned_data,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
+            return redirect("cases:detail", case_id=case.pk)
+    return render(
+        request,
+        "cases/case_form.html",
+        {"form": form, "enterprise": enterprise, "problem": problem},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def case_detail(request, case_id: int, form: ActionForm | None = None, failed: str = ""):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    actions = services.actions_for(actor=request.user, case=case)
+    forms = {}
+    for action in actions:
+        bound = (
+            form
+            if form is not None and failed == action.name
+            else ActionForm(initial={"action": action.name, "version": case.version}, auto_id=f"{action.name}-%s")
+        )
+        forms[action.name] = (action, bound, ACTION_FIELDS[action.name])
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "forms": forms,
+            "events": selectors.case_events(case=case),
+            "failed": failed,
+            "assignments": case.assignments.select_related("unit", "handler").order_by("-is_active", "role", "id"),
+            "co_assignments": case.assignments.filter(role=Assignment.Role.CO, is_active=True).select_related("unit"),
+            "extensions": case.extensions.select_related("requested_by", "decided_by"),
+        },
+        status=400 if failed else 200,
+    )
+
+
+@login_required
+@require_POST
+def case_act(request, case_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    form = ActionForm(request.POST, auto_id=f"{request.POST.get('action', '')}-%s")
+    if form.is_valid():
+        data = form.action_data()
+        action, version, note = data.pop("action"), data.pop("version"), data.pop("note")
+        assignment_id = data.pop("assignment")
+        data["assignment"] = case.assignments.filter(pk=assignment_id).first() if assignment_id else None
+        data = {k: v for k, v in data.items() if k in ACTION_FIELDS.get(action, []) or k == "assignment"}
+        try:
+            services.case_act(actor=request.user, case=case, action=action, version=version, note=note, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Done."))
+            return redirect("cases:detail", case_id=case.pk)
+    return case_detail(request, case_id, form=form, failed=request.POST.get("action", ""))
+
+
+@login_required
+@require_POST
+def bulk_assign(request):
+    lead_unit = Unit.objects.filter(pk=request.POST.get("lead_unit") or 0, is_active=True).first()
+    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    done, failed = 0, []
+    for case in selectors.cases_for_user(user=request.user).filter(pk__in=ids):
+        try:
+            services.case_act(actor=request.user, case=case, action="assign", version=None, lead_unit=lead_unit)
+            done += 1
+        except DomainError as exc:
+            failed.append(f"{case.number}: {exc.message}")
+    if done:
+        messages.success(request, _("%(n)d cases assigned.") % {"n": done})
+    for message in failed[:10]:
+        messages.error(request, message)
+    return redirect(f"{request.path.replace('bulk-assign/', '')}?queue=unassigned")
+
+
+@login_required
+def notice(request, case_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    if case.due_on is None:
+        messages.error(request, _("Assign the case before printing its notice."))
+        return redirect("cases:detail", case_id=case.pk)
+    issuer = request.user.unit.name if request.user.unit else ""
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, target=case, note="assignment notice")
+    return attachment(
+        assignment_notice(case=case, issuer=issuer), filename=f"交办通知书-{case.number}.docx", content_type=DOCX
+    )

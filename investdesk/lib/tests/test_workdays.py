@@ -1,0 +1,38 @@
+import datetime as dt
+
+import pytest
+
+from investdesk.lib.workdays import add_workdays, is_workday, workdays_between
+
+
+def test_the_example_of_the_issue_around_national_day_2024():
+    # Sunday 29 Sep 2024 is a 调休 working day; 1–7 Oct are holidays.
+    assert is_workday(dt.date(2024, 9, 29))
+    assert add_workdays(dt.date(2024, 9, 29), 3) == dt.date(2024, 10, 9)
+
+
+def test_adjusted_weekend_after_national_day_counts():
+    # Saturday 12 Oct 2024 is a 调休 working day.
+    assert add_workdays(dt.date(2024, 10, 10), 2) == dt.date(2024, 10, 12)
+
+
+def test_spring_festival_2024_is_skipped():
+    # Holidays 10–17 Feb 2024; Sunday 4 Feb and Sunday 18 Feb are working days.
+    assert add_workdays(dt.date(2024, 2, 8), 1) == dt.date(2024, 2, 9)
+    assert add_workdays(dt.date(2024, 2, 9), 1) == dt.date(2024, 2, 18)
+    assert workdays_between(dt.date(2024, 2, 9), dt.date(2024, 2, 19)) == 2
+
+
+def test_september_2022_of_the_brief():
+    # Mid-Autumn festival, Saturday 10 to Monday 12 Sep 2022.
+    assert add_workdays(dt.date(2022, 9, 8), 2) == dt.date(2022, 9, 13)
+
+
+def test_zero_days_is_the_same_day_and_negative_is_refused():
+    assert add_workdays(dt.date(2024, 5, 6), 0) == dt.date(2024, 5, 6)
+    with pytest.raises(ValueError):
+        add_workdays(dt.date(2024, 5, 6), -1)
+
+
+def test_a_year_without_official_data_falls_back_to_weekdays():
+    assert add_workdays(dt.date(2031, 1, 3), 1) == dt.date(2031, 1, 6)  # Friday → Monday

@@ -1,0 +1,48 @@
+"""Working days on the Chinese calendar: public holidays are skipped and the adjusted working
+weekends (调休) count, as the State Council publishes them each year (package chinesecalendar).
+
+Convention (docs/operations.md): a period of N working days starts the day *after* the start date,
+so a case registered on Sunday 2024-09-29 (a 调休 working day) with 3 working days is due 2024-10-09.
+For a year the package does not know yet, Monday–Friday are working days (and a warning is logged).
+"""
+
+import datetime
+import logging
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+_warned: set[int] = set()
+
+
+def is_workday(day: datetime.date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        if day.year not in _warned:
+            _warned.add(day.year)
+            log.warning("No official holiday calendar for %s yet: counting Monday to Friday.", day.year)
+        return day.weekday() < 5
+
+
+def add_workdays(start: datetime.date, days: int) -> datetime.date:
+    """The date `days` working days after `start` (counting from the next day)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    current, counted = start, 0
+    while counted < days:
+        current += datetime.timedelta(days=1)
+        if is_workday(current):
+            counted += 1
+    return current
+
+
+def workdays_between(start: datetime.date, end: datetime.date) -> int:
+    """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
+    if end < start:
+        return -workdays_between(end, start)
+    count, current = 0, start
+    while current < end:
+        current += datetime.timedelta(days=1)
+        count += is_workday(current)
+    return count
