@@ -176,3 +176,16 @@ def mianyang_enterprise(outsider, industry):
     return enterprise_services.enterprise_create(
         actor=outsider, name="四川长虹电器股份有限公司", uscc="91110000600037341L", city="mianyang", industry=industry
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its own temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }

@@ -202,6 +202,8 @@ TASKS = {"default": {"BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.Databas
 
 # --- Mail (EMAIL_URL=smtp://user:pass@host:port?tls=1, or console:// in development) ----------
 EMAIL_URL = envstr("EMAIL_URL", "console://")
+NOTIFY_BY_EMAIL = envbool("NOTIFY_BY_EMAIL", True)  # notifications also go to the person's email
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # for links in emails
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "InvestDesk <noreply@investdesk.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 from investdesk.lib.mailurl import email_settings  # noqa: E402

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from investdesk.api import api
+from investdesk.cases import views as case_views
 
 admin.site.site_header = "InvestDesk"
 admin.site.site_title = "InvestDesk"
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", include("investdesk.core.urls")),
     path("enterprises/", include("investdesk.enterprises.urls")),
     path("cases/", include("investdesk.cases.urls")),
+    path("f/<str:token>/", case_views.public_follow_up, name="follow_up"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

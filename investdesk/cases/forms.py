@@ -51,3 +51,29 @@ class ActionForm(VersionedForm):
         data["co_units"] = list(data.get("co_units") or [])
         data["outside_bodies"] = (data.get("outside_bodies") or "").splitlines()
         return data
+
+
+class AttachmentForm(BootstrapForm):
+    file = forms.FileField(label=_("File"), help_text=_("PDF, images or office files, at most 20 MB."))
+
+
+class ThankYouLetterForm(BootstrapForm):
+    received_on = forms.DateField(label=_("Received on"), widget=DatePicker())
+    sender = forms.CharField(label=_("From"), max_length=100, help_text=_("e.g. 博世底盘控制系统中国区总裁"))
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    file = forms.FileField(label=_("Scan of the letter"), required=False)
+
+
+class PublicFollowUpForm(BootstrapForm):
+    solved = forms.TypedChoiceField(
+        label=_("Has the problem been solved?"),
+        coerce=lambda v: v == "yes",
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied are you with our service?"), choices=Case.Satisfaction.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -190,6 +190,8 @@ ACTION_LABELS = {
     "close": _("Close"),
     "supervise": _("Put under supervision"),
     "overdue": _("Overdue: under supervision"),
+    "attach": _("Attach a file"),
+    "thanks": _("Thank-you letter"),
 }
 
 
@@ -251,3 +253,57 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.new_due_on}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    return f"cases/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class CaseAttachment(models.Model):
+    """A file attached to a case, served only through the case's permission check."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_attachment_path, max_length=300)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    access = Access(parent="case")
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _letter_path(instance, filename: str) -> str:
+    return f"letters/{instance.enterprise_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class ThankYouLetter(models.Model):
+    """A thank-you letter (感谢信) from an enterprise, for a case or for the agency's service."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="thank_you_letters"
+    )
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="thank_you_letters"
+    )
+    received_on = models.DateField(_("received on"))
+    sender = models.CharField(_("from"), max_length=100)
+    summary = models.TextField(_("summary"))
+    file = models.FileField(upload_to=_letter_path, max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    access = Access(parent="enterprise")
+
+    class Meta:
+        verbose_name = _("thank-you letter")
+        verbose_name_plural = _("thank-you letters")
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.received_on}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from investdesk.cases.models import Case, CaseCategory, Extension
+from investdesk.cases.models import Case, CaseCategory, Extension, ThankYouLetter
 from investdesk.core import policy
 from investdesk.core.models import Unit
 from investdesk.lib.chinese_text import normalize_query
@@ -111,6 +111,7 @@ class CaseFigures:
     satisfaction_rate: float
     reopened: int
     overdue: int
+    thank_you_letters: int
 
 
 def case_figures(
@@ -156,4 +157,14 @@ def case_figures(
         satisfaction_rate=satisfied / rated.count() if rated.exists() else 0.0,
         reopened=qs.filter(reopen_count__gt=0).count(),
         overdue=qs.filter(status__in=OPEN, due_on__lt=timezone.localdate()).count(),
+        thank_you_letters=_letters(user=user, start=start, end=end).count(),
     )
+
+
+def _letters(*, user, start, end):
+    qs = policy.visible(user, ThankYouLetter.objects.all())
+    if start:
+        qs = qs.filter(received_on__gte=start)
+    if end:
+        qs = qs.filter(received_on__lte=end)
+    return qs

@@ -12,7 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from investdesk.cases.models import ACTION_LABELS, Assignment, Case, CaseCategory, CaseEvent, Extension
+from investdesk.cases.models import (
+    ACTION_LABELS,
+    Assignment,
+    Case,
+    CaseAttachment,
+    CaseCategory,
+    CaseEvent,
+    Extension,
+    ThankYouLetter,
+)
 from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import ConflictError, DomainError
@@ -20,6 +29,7 @@ from investdesk.core.models import AuditEntry, RecordShare, Role, Unit, User
 from investdesk.core.services import notify, record_share
 from investdesk.core.versioning import full_clean
 from investdesk.enterprises.models import Enterprise, Visit, VisitProblem
+from investdesk.lib.uploads import UploadError, check_attachment
 from investdesk.lib.workdays import add_workdays, workdays_between
 
 S = Case.Status
@@ -29,7 +39,7 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _event(case: Case, *, actor, action: str, from_status: str, note: str = "", data: dict | None = None):
+def _event(case: Case, *, actor, action: str, from_status: str, note: str = "", data: dict | None = None, at=None):
     CaseEvent(
         case=case,
         actor=actor,
@@ -38,6 +48,7 @@ def _event(case: Case, *, actor, action: str, from_status: str, note: str = "", 
         to_status=case.status,
         note=note,
         data=data or {},
+        at=at or timezone.now(),
     ).save(force_insert=True)
 
 
@@ -457,7 +468,7 @@ def case_act(*, actor, case: Case, action: str, version: int | None, note: str =
     spec = ACTIONS.get(action)
     if spec is None:
         raise DomainError(_("Unknown action “%(action)s”.") % {"action": action}, field="action")
-    locked = Case.objects.select_for_update().select_related("lead_unit", "owner_unit").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("lead_unit", "owner_unit").get(pk=case.pk)
     if version is not None and locked.version != version:
         last = locked.events.select_related("actor").order_by("-at", "-id").first()
         who = last.actor.name if last and last.actor else "?"
@@ -508,6 +519,7 @@ def _plain(value):
 def cases_supervise_overdue(*, today: datetime.date | None = None) -> int:
     """Put every overdue open case under supervision (督办) and tell the lead unit's leaders and the
     dispatchers — once per case and deadline, however often this runs."""
+    at = timezone.now() if today is None else timezone.make_aware(datetime.datetime.combine(today, datetime.time(7)))
     today = today or _today()
     count = 0
     overdue = Case.objects.filter(status__in=OPEN, due_on__lt=today).select_related("lead_unit", "lead_handler")
@@ -522,6 +534,7 @@ def cases_supervise_overdue(*, today: datetime.date | None = None) -> int:
                 actor=None,
                 action="overdue",
                 from_status=from_status,
+                at=at,
                 note=_("Overdue since %(date)s: under supervision.") % {"date": case.due_on},
             )
             count += 1
@@ -534,3 +547,135 @@ def cases_supervise_overdue(*, today: datetime.date | None = None) -> int:
             url=_case_url(case),
         )
     return count
+
+
+# --- attachments and thank-you letters ----------------------------------------------------------
+
+
+def _checked_file(upload, field: str) -> None:
+    head = upload.read(16)
+    upload.seek(0)
+    try:
+        check_attachment(name=upload.name, head=head, size=upload.size)
+    except UploadError as exc:
+        raise DomainError(str(exc), field=field) from None
+
+
+@transaction.atomic
+def case_attach(*, actor, case: Case, upload) -> CaseAttachment:
+    if not is_party(actor, case) and not is_owner_or_dispatcher(actor, case):
+        raise DomainError(_("Only the units handling the case may attach files."), field="file")
+    _checked_file(upload, "file")
+    attachment = CaseAttachment(case=case, name=upload.name[:200], size=upload.size, uploaded_by=actor)
+    attachment.file.save(upload.name[-100:], upload, save=False)
+    attachment.save()
+    _event(case, actor=actor, action="attach", from_status=case.status, note=attachment.name)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=attachment, note=f"case {case.number}")
+    return attachment
+
+
+@transaction.atomic
+def thank_you_letter_add(
+    *,
+    actor,
+    enterprise: Enterprise,
+    received_on: datetime.date,
+    sender: str,
+    summary: str,
+    case: Case | None = None,
+    upload=None,
+) -> ThankYouLetter:
+    if not policy.can(actor, policy.Capability.EDIT_RECORDS):
+        raise DomainError(_("Your role may read records but not change them."))
+    if case is not None and case.enterprise_id != enterprise.pk:
+        raise DomainError(_("The case is not a case of this enterprise."), field="case")
+    if received_on > _today():
+        raise DomainError(_("A letter cannot be received in the future."), field="received_on")
+    letter = ThankYouLetter(
+        enterprise=enterprise,
+        case=case,
+        received_on=received_on,
+        sender=(sender or "").strip(),
+        summary=(summary or "").strip(),
+        created_by=actor,
+    )
+    full_clean(letter, exclude=["file"])
+    if upload is not None:
+        _checked_file(upload, "file")
+        letter.file.save(upload.name[-100:], upload, save=False)
+    letter.save()
+    if case is not None:
+        _event(case, actor=actor, action="thanks", from_status=case.status, note=letter.summary[:200])
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=letter, changes=diff({}, snapshot(letter)))
+    return letter
+
+
+# --- follow-up by the enterprise, through a one-time link -----------------------------------------
+
+FOLLOW_UP_SALT = "investdesk.cases.follow-up"
+FOLLOW_UP_DAYS = 14
+
+
+def follow_up_link_token(*, actor, case: Case) -> str:
+    """A signed token for the enterprise's follow-up page. It names the case *and its version*, so it
+    works once: any later change of the case (including the follow-up itself) voids it; it expires
+    after FOLLOW_UP_DAYS days."""
+    from django.core import signing
+
+    if case.status != S.RESOLVED:
+        raise DomainError(_("Only a resolved case can be followed up."), field="action")
+    if not is_owner_lead_or_dispatcher(actor, case):
+        raise DomainError(
+            _("Your unit or role may not “%(action)s” this case.") % {"action": ACTION_LABELS["follow_up"]},
+            field="action",
+        )
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=case, note="follow-up link created")
+    return signing.TimestampSigner(salt=FOLLOW_UP_SALT).sign_object({"case": case.pk, "version": case.version})
+
+
+def case_from_follow_up_token(token: str) -> Case:
+    """The case a follow-up link is for, or DomainError (expired, tampered, already used)."""
+    from django.core import signing
+
+    try:
+        data = signing.TimestampSigner(salt=FOLLOW_UP_SALT).unsign_object(token, max_age=FOLLOW_UP_DAYS * 86400)
+    except signing.SignatureExpired:
+        raise DomainError(_("This link has expired. Ask the agency for a new one.")) from None
+    except signing.BadSignature:
+        raise DomainError(_("This link is not valid.")) from None
+    case = Case.objects.select_related("enterprise").filter(pk=data.get("case")).first()
+    if case is None or case.version != data.get("version") or case.status != S.RESOLVED:
+        raise DomainError(_("This link has already been used, or the case has changed since it was sent."))
+    return case
+
+
+@transaction.atomic
+def case_follow_up_by_link(*, token: str, satisfaction: str, solved: bool, comment: str = "") -> Case:
+    """The enterprise answers the follow-up itself (no account). Same rule as staff: dissatisfied reopens."""
+    case = case_from_follow_up_token(token)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != S.RESOLVED:
+        raise DomainError(_("This link has already been used, or the case has changed since it was sent."))
+    if not solved and satisfaction != Case.Satisfaction.DISSATISFIED:
+        satisfaction = Case.Satisfaction.DISSATISFIED  # not solved cannot be satisfied: the case reopens
+    data = {"satisfaction": satisfaction, "note": (comment or "").strip()[:1000]}
+    before, from_status = snapshot(case), case.status
+    case.status = _follow_up(case, None, data)
+    case.version += 1
+    case.save()
+    _event(
+        case,
+        actor=None,
+        action="follow_up",
+        from_status=from_status,
+        note=_("Answered by the enterprise through the follow-up link: %(comment)s") % {"comment": data["note"]},
+        data={"satisfaction": satisfaction, "solved": solved, "via": "link"},
+    )
+    audit_log(
+        actor=None,
+        action=AuditEntry.Action.UPDATE,
+        target=case,
+        changes=diff(before, snapshot(case)),
+        username="enterprise (follow-up link)",
+    )
+    return case

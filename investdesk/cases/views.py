@@ -2,13 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from investdesk.cases import selectors, services
-from investdesk.cases.forms import ActionForm, CaseForm
-from investdesk.cases.models import Assignment
+from investdesk.cases.forms import ActionForm, AttachmentForm, CaseForm, PublicFollowUpForm, ThankYouLetterForm
+from investdesk.cases.models import Assignment, CaseAttachment, ThankYouLetter
 from investdesk.cases.notices import assignment_notice
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
@@ -101,17 +103,21 @@ def case_create(request):
 
 
 @login_required
-def case_detail(request, case_id: int, form: ActionForm | None = None, failed: str = ""):
+def case_detail(request, case_id: int, form: ActionForm | None = None, failed: str = "", **extra):
+    """The case page. After a refused action (or upload) it is rendered again with that form bound."""
     case = selectors.case_get_for_user(user=request.user, case_id=case_id)
     actions = services.actions_for(actor=request.user, case=case)
     forms = {}
     for action in actions:
-        bound = (
-            form
-            if form is not None and failed == action.name
-            else ActionForm(initial={"action": action.name, "version": case.version}, auto_id=f"{action.name}-%s")
+        initial = {"action": action.name, "version": case.version}
+        if action.name == "resolve":
+            initial["resolution"] = case.category.reply_template  # answers common problems consistently
+        bound = form if form is not None and failed == action.name else None
+        forms[action.name] = (
+            action,
+            bound or ActionForm(initial=initial, auto_id=f"{action.name}-%s"),
+            ACTION_FIELDS[action.name],
         )
-        forms[action.name] = (action, bound, ACTION_FIELDS[action.name])
     return render(
         request,
         "cases/detail.html",
@@ -123,8 +129,14 @@ def case_detail(request, case_id: int, form: ActionForm | None = None, failed: s
             "assignments": case.assignments.select_related("unit", "handler").order_by("-is_active", "role", "id"),
             "co_assignments": case.assignments.filter(role=Assignment.Role.CO, is_active=True).select_related("unit"),
             "extensions": case.extensions.select_related("requested_by", "decided_by"),
+            "attachments": case.attachments.select_related("uploaded_by"),
+            "letters": case.thank_you_letters.all(),
+            "attachment_form": extra.get("attachment") or AttachmentForm(),
+            "letter_form": extra.get("letter") or ThankYouLetterForm(),
+            "may_follow_up": "follow_up" in forms,
+            "follow_up_url": extra.get("follow_up_url"),
         },
-        status=400 if failed else 200,
+        status=400 if failed or extra.get("attachment") or extra.get("letter") else 200,
     )
 
 
@@ -178,4 +190,92 @@ def notice(request, case_id: int):
     audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, target=case, note="assignment notice")
     return attachment(
         assignment_notice(case=case, issuer=issuer), filename=f"交办通知书-{case.number}.docx", content_type=DOCX
+    )
+
+
+@login_required
+@require_POST
+def attach(request, case_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.case_attach(actor=request.user, case=case, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("cases:detail", case_id=case.pk)
+    return case_detail(request, case_id, attachment=form)
+
+
+@login_required
+def attachment_download(request, case_id: int, attachment_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    item = get_object_or_404(CaseAttachment, pk=attachment_id, case=case)
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, target=case, note=f"attachment {item.name}")
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+@login_required
+@require_POST
+def letter_add(request, case_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    form = ThankYouLetterForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.thank_you_letter_add(
+                actor=request.user,
+                enterprise=case.enterprise,
+                case=case,
+                received_on=data["received_on"],
+                sender=data["sender"],
+                summary=data["summary"],
+                upload=data.get("file"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Thank-you letter recorded."))
+            return redirect("cases:detail", case_id=case.pk)
+    return case_detail(request, case_id, letter=form)
+
+
+@login_required
+def letter_download(request, letter_id: int):
+    letter = get_object_or_404(ThankYouLetter, pk=letter_id)
+    enterprise_selectors.enterprise_get_for_user(user=request.user, enterprise_id=letter.enterprise_id)
+    if not letter.file:
+        raise Http404
+    return FileResponse(letter.file.open("rb"), as_attachment=True, filename=letter.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_POST
+def follow_up_link(request, case_id: int):
+    case = selectors.case_get_for_user(user=request.user, case_id=case_id)
+    try:
+        token = services.follow_up_link_token(actor=request.user, case=case)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("cases:detail", case_id=case.pk)
+    url = request.build_absolute_uri(reverse("follow_up", args=[token]))
+    return case_detail(request, case_id, follow_up_url=url)
+
+
+def public_follow_up(request, token: str):
+    """The enterprise's own follow-up page: no account, a signed one-time link."""
+    try:
+        case = services.case_from_follow_up_token(token)
+    except DomainError as exc:
+        return render(request, "cases/public_follow_up.html", {"error": exc.message}, status=410)
+    form = PublicFollowUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_follow_up_by_link(token=token, **form.cleaned_data)
+        except DomainError as exc:
+            return render(request, "cases/public_follow_up.html", {"error": exc.message}, status=410)
+        return render(request, "cases/public_follow_up.html", {"thanks": True})
+    return render(
+        request, "cases/public_follow_up.html", {"case": case, "form": form}, status=400 if form.errors else 200
     )

@@ -9,6 +9,7 @@ import decimal
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from investdesk.core.models import AuditEntry
 
@@ -30,6 +31,8 @@ _SKIP_FIELDS = {"password", "search_text", "version", "path", "last_login"}
 def _plain(value):
     if isinstance(value, models.Model):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or None
     if isinstance(value, datetime.datetime | datetime.date | decimal.Decimal):
         return str(value)
     if isinstance(value, list | tuple | set):

@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
-from investdesk.core.models import ApiToken, AuditEntry, RecordShare, Role, Unit, User
+from investdesk.core.models import ApiToken, AuditEntry, Notification, RecordShare, Role, Unit, User
 from investdesk.core.versioning import full_clean, lock_for_update
 from investdesk.lib.chinese_text import search_key
 from investdesk.lib.phones import normalize_mobile
@@ -269,21 +270,25 @@ def record_unshare(*, actor, record: Model, unit: Unit) -> None:
 
 
 def notify(*, users, key: str, text: str, url: str = "") -> int:
-    """Notify each user once per `key` (a repeated event is ignored); returns how many were new."""
-    from investdesk.core.models import Notification
+    """Notify each user once per `key` (a repeated event is ignored); returns how many were new.
+
+    People with an email address also get it by email (NOTIFY_BY_EMAIL), sent by the worker after
+    the transaction commits, so a rolled-back change never sends mail.
+    """
+    from investdesk.core.tasks import send_notification_email
 
     created = 0
     for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
-        _obj, new = Notification.objects.get_or_create(
+        notification, new = Notification.objects.get_or_create(
             user=user, key=key[:120], defaults={"text": text[:300], "url": url[:300]}
         )
         created += new
+        if new and user.email and settings.NOTIFY_BY_EMAIL:
+            transaction.on_commit(lambda pk=notification.pk: send_notification_email.enqueue(pk))
     return created
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    from investdesk.core.models import Notification
-
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)

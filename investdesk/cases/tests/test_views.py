@@ -83,3 +83,71 @@ def test_notifications_bell(client_for, dispatcher, case):
     assert 'id="bell"' in body and "badge" in body
     client.post("/notifications/")
     assert dispatcher.notifications.filter(read_at__isnull=True).count() == 0
+
+
+def test_attachments_are_checked_and_served_only_in_scope(client_for, case, owner, outsider):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(owner)
+    fake = SimpleUploadedFile("通行证.pdf", b"MZ\x90\x00 not a pdf")
+    response = client.post(f"/cases/{case.pk}/attach/", {"file": fake})
+    assert response.status_code == 400 and "file" in response.context["attachment_form"].errors
+    real = SimpleUploadedFile("通行证.pdf", b"%PDF-1.4 test")
+    assert client.post(f"/cases/{case.pk}/attach/", {"file": real}).status_code == 302
+    attachment = case.attachments.get()
+    assert client.get(f"/cases/{case.pk}/attachments/{attachment.pk}/").status_code == 200
+    assert client_for(outsider).get(f"/cases/{case.pk}/attachments/{attachment.pk}/").status_code == 404
+
+
+def test_thank_you_letters_are_recorded_and_counted(client_for, case, owner, dispatcher):
+    from investdesk.cases import selectors
+
+    client = client_for(owner)
+    response = client.post(
+        f"/cases/{case.pk}/letters/",
+        {"received_on": "2022-09-01", "sender": "博世中国区总裁", "summary": "想企业之所想，急企业之所急"},
+    )
+    assert response.status_code == 302
+    assert case.thank_you_letters.count() == 1
+    assert selectors.case_figures(user=dispatcher).thank_you_letters == 1
+    future = client.post(f"/cases/{case.pk}/letters/", {"received_on": "2030-01-01", "sender": "x", "summary": "y"})
+    assert future.status_code == 400
+
+
+def test_the_enterprise_follows_up_through_a_one_time_link(client_for, case, dispatcher, owner, units):
+    from django.test import Client
+
+    advance(case, to="resolved", dispatcher=dispatcher, lead=owner, units=units)
+    response = client_for(dispatcher).post(f"/cases/{case.pk}/follow-up-link/")
+    url = response.context["follow_up_url"]
+    path = url.split("testserver", 1)[1]
+    enterprise = Client()  # no account
+    page = enterprise.get(path)
+    assert page.status_code == 200 and "已协调办理通行证" in page.content.decode()
+    assert enterprise.post(path, {"solved": "yes", "satisfaction": "satisfied", "comment": "感谢"}).status_code == 200
+    case.refresh_from_db()
+    assert case.status == "followed_up" and case.satisfaction == "satisfied"
+    assert case.events.filter(action="follow_up", actor__isnull=True, data__via="link").exists()
+    assert enterprise.get(path).status_code == 410  # used once
+
+
+def test_a_tampered_follow_up_link_is_refused(client, db):
+    assert client.get("/f/not-a-token/").status_code == 410
+
+
+def test_unsolved_follow_up_reopens_even_if_rated_satisfied(client_for, case, dispatcher, owner, units):
+    from django.test import Client
+
+    advance(case, to="resolved", dispatcher=dispatcher, lead=owner, units=units)
+    url = client_for(dispatcher).post(f"/cases/{case.pk}/follow-up-link/").context["follow_up_url"]
+    Client().post(url.split("testserver", 1)[1], {"solved": "no", "satisfaction": "satisfied"})
+    case.refresh_from_db()
+    assert case.status == "in_progress" and case.reopen_count == 1 and case.satisfaction == "dissatisfied"
+
+
+def test_the_resolve_form_starts_from_the_category_reply_template(client_for, case, dispatcher, owner, units):
+    case.category.reply_template = "您反映的物流运输问题已协调交通运输部门办理"
+    case.category.save()
+    advance(case, to="in_progress", dispatcher=dispatcher, lead=owner, units=units)
+    body = client_for(owner).get(f"/cases/{case.pk}/").content.decode()
+    assert "您反映的物流运输问题已协调交通运输部门办理" in body
