@@ -233,3 +233,5 @@ CASE_DEADLINE_WORKDAYS = {
 }
 CASE_CO_HANDLING_WORKDAYS = envint("CASE_CO_HANDLING_WORKDAYS", 3)  # co-units answer the lead unit
 CASE_RETURN_WORKDAYS = envint("CASE_RETURN_WORKDAYS", 1)  # a unit may return a case it does not own
+# Deadlines count from the day after assignment (the usual rule); 1 counts the assignment day too.
+CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)

@@ -6,3 +6,12 @@ class CasesConfig(AppConfig):
     name = "investdesk.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        # Plug into the registry: cases move with a merged enterprise and show on its 360 page.
+        from investdesk.cases import selectors, services
+        from investdesk.enterprises import selectors as enterprise_selectors
+        from investdesk.enterprises import services as enterprise_services
+
+        enterprise_services.MERGE_HOOKS.append(services.cases_move_to)
+        enterprise_selectors.ENTERPRISE_PANELS.append(selectors.enterprise_cases_panel)

@@ -6,26 +6,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from investdesk.core.models import Access, Unit
+from investdesk.core.models import Access, ReferenceTable, Unit
 from investdesk.enterprises.models import Enterprise, Visit, VisitProblem
 
 
-class CaseCategory(models.Model):
+class CaseCategory(ReferenceTable):
     """物流运输, 供应链, 用工, … Administrators edit the table; each may carry a reply template."""
 
-    name = models.CharField(_("name"), max_length=40, unique=True)
-    code = models.SlugField(_("code"), max_length=40, unique=True)
     reply_template = models.TextField(_("reply template"), blank=True)
-    sort_order = models.PositiveIntegerField(_("sort order"), default=100)
-    is_active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(ReferenceTable.Meta):
         verbose_name = _("case category")
         verbose_name_plural = _("case categories")
-        ordering = ["sort_order", "name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Case(models.Model):

@@ -168,3 +168,10 @@ def _letters(*, user, start, end):
     if end:
         qs = qs.filter(received_on__lte=end)
     return qs
+
+
+def enterprise_cases_panel(*, user, enterprise) -> dict | None:
+    """The cases and thank-you letters of an enterprise, for its 360 page."""
+    cases = list(cases_for_user(user=user).filter(enterprise=enterprise).order_by("-registered_at")[:20])
+    letters = list(policy.visible(user, ThankYouLetter.objects.filter(enterprise=enterprise))[:10])
+    return {"template": "cases/enterprise_panel.html", "cases": cases, "letters": letters, "enterprise": enterprise}

@@ -227,8 +227,9 @@ def _assign(case: Case, actor, data: dict) -> str:
     today = _today()
     case.assignments.filter(is_active=True).update(is_active=False)
     case.lead_unit, case.lead_handler, case.assigned_at = lead_unit, handler, timezone.now()
-    case.due_on = add_workdays(today, settings.CASE_DEADLINE_WORKDAYS[case.urgency])
-    co_due = add_workdays(today, settings.CASE_CO_HANDLING_WORKDAYS)
+    counting = {"count_start_day": settings.CASE_COUNT_ASSIGNMENT_DAY}
+    case.due_on = add_workdays(today, settings.CASE_DEADLINE_WORKDAYS[case.urgency], **counting)
+    co_due = add_workdays(today, settings.CASE_CO_HANDLING_WORKDAYS, **counting)
     Assignment.objects.create(case=case, role=Assignment.Role.LEAD, unit=lead_unit, handler=handler, due_on=case.due_on)
     for unit in co_units:
         Assignment.objects.create(case=case, role=Assignment.Role.CO, unit=unit, due_on=co_due)
@@ -679,3 +680,11 @@ def case_follow_up_by_link(*, token: str, satisfaction: str, solved: bool, comme
         username="enterprise (follow-up link)",
     )
     return case
+
+
+def cases_move_to(*, survivor: Enterprise, duplicate: Enterprise) -> dict[str, int]:
+    """Merge hook: the duplicate's cases and thank-you letters follow it into the survivor."""
+    return {
+        "cases": Case.objects.filter(enterprise=duplicate).update(enterprise=survivor),
+        "thank_you_letters": ThankYouLetter.objects.filter(enterprise=duplicate).update(enterprise=survivor),
+    }

@@ -28,6 +28,22 @@ class Access:
         self.parent = parent
 
 
+class ReferenceTable(models.Model):
+    """A short list administrators edit (industries, case categories, …): name, code, order, active."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Unit(models.Model):
     class Kind(models.TextChoices):
         BUREAU = "bureau", _("Bureau")

@@ -5,26 +5,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from investdesk.core.models import Access, Unit
+from investdesk.core.models import Access, ReferenceTable, Unit
 from investdesk.lib.masking import mask_email, mask_phone
 from investdesk.lib.regions import CITY_CHOICES, CITY_NAMES
 
 
-class Industry(models.Model):
+class Industry(ReferenceTable):
     """An industrial chain of the province (电子信息, 装备制造, …). Administrators edit the table."""
 
-    name = models.CharField(_("name"), max_length=40, unique=True)
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    sort_order = models.PositiveIntegerField(_("sort order"), default=100)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
+    class Meta(ReferenceTable.Meta):
         verbose_name = _("industry")
         verbose_name_plural = _("industries")
-        ordering = ["sort_order", "name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Enterprise(models.Model):

@@ -19,6 +19,15 @@ from investdesk.enterprises.models import (
 )
 from investdesk.lib.chinese_text import normalize_query
 
+# Panels other modules add to the enterprise 360 page (cases, projects, letters, donations, …):
+# each is `panel(*, user, enterprise) -> dict | None` with a "template" key and its context.
+ENTERPRISE_PANELS: list = []
+
+
+def enterprise_panels(*, user, enterprise) -> list[dict]:
+    return [panel for make in ENTERPRISE_PANELS if (panel := make(user=user, enterprise=enterprise))]
+
+
 FLAG_FIELDS = {"key": "is_key", "city_support": "is_city_support", "fortune500": "is_fortune500",
                "listed": "is_listed"}  # fmt: skip
 

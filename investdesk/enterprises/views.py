@@ -90,6 +90,7 @@ def enterprise_detail(request, enterprise_id: int):
             "visits": selectors.visits_for_user(user=request.user, enterprise=enterprise)[:50],
             "others": selectors.recent_visits_by_others(user=request.user, enterprise=enterprise),
             "can_edit": policy.can_edit(request.user, enterprise),
+            "panels": selectors.enterprise_panels(user=request.user, enterprise=enterprise),
         },
     )
 

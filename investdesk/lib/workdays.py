@@ -25,10 +25,13 @@ def is_workday(day: datetime.date) -> bool:
         return day.weekday() < 5
 
 
-def add_workdays(start: datetime.date, days: int) -> datetime.date:
-    """The date `days` working days after `start` (counting from the next day)."""
+def add_workdays(start: datetime.date, days: int, *, count_start_day: bool = False) -> datetime.date:
+    """The date `days` working days after `start`, counting from the next day — or, with
+    `count_start_day`, counting `start` itself when it is a working day (some agencies do)."""
     if days < 0:
         raise ValueError("days must not be negative")
+    if count_start_day and days and is_workday(start):
+        return add_workdays(start, days - 1) if days > 1 else start
     current, counted = start, 0
     while counted < days:
         current += datetime.timedelta(days=1)

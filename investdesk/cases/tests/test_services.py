@@ -203,3 +203,17 @@ def test_the_daily_command_runs_the_escalation(case, dispatcher, owner, units, c
     clock.shift(datetime.timedelta(days=30))
     call_command("daily", "--now")
     assert Case.objects.get(pk=case.pk).is_supervised
+
+
+def test_cases_follow_a_merged_enterprise(case, owner, chengdu_enterprise):
+    from investdesk.enterprises import services as enterprise_services
+
+    survivor = enterprise_services.enterprise_create(actor=owner, name="比亚迪（成都）有限公司")
+    enterprise_services.enterprise_merge(actor=owner, survivor=survivor, duplicate=chengdu_enterprise, reason="同一家")
+    case.refresh_from_db()
+    assert case.enterprise == survivor
+
+
+def test_the_enterprise_page_shows_its_cases(client_for, case, owner):
+    body = client_for(owner).get(f"/enterprises/{case.enterprise_id}/").content.decode()
+    assert case.number in body

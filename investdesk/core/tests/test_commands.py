@@ -44,6 +44,7 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
     assert Case.objects.filter(reopen_count__gt=0).exists() and Case.objects.filter(is_supervised=True).exists()
     assert Case.objects.filter(assignments__unit__code="jingxin").exists()
+    assert Case.objects.filter(thank_you_letters__isnull=False).exists()
 
 
 def test_no_user_exists_after_migrate(db):

@@ -36,3 +36,10 @@ def test_zero_days_is_the_same_day_and_negative_is_refused():
 
 def test_a_year_without_official_data_falls_back_to_weekdays():
     assert add_workdays(dt.date(2031, 1, 3), 1) == dt.date(2031, 1, 6)  # Friday → Monday
+
+
+def test_counting_the_start_day_when_an_agency_does():
+    # Monday 9 Sep 2024 counted as day 1 of 3 → Wednesday 11 Sep.
+    assert add_workdays(dt.date(2024, 9, 9), 3, count_start_day=True) == dt.date(2024, 9, 11)
+    # A start on a holiday is not counted: Tuesday 1 Oct 2024 + 1 → Tuesday 8 Oct.
+    assert add_workdays(dt.date(2024, 10, 1), 1, count_start_day=True) == dt.date(2024, 10, 8)
