@@ -67,7 +67,7 @@ def load() -> dict:
     dispatcher = people["dispatcher"]
     stages = [stage for stage, n in PLAN for _ in range(n)]
     counts: dict[str, int] = {}
-    for index, (problem, stage) in enumerate(zip(problems, stages, strict=False), start=1):
+    for problem, stage in zip(problems, stages, strict=False):
         visit = problem.visit
         enterprise = visit.enterprise
         code, co_codes, outside = next(
@@ -81,6 +81,7 @@ def load() -> dict:
             enterprise=enterprise,
             problem=problem,
             visit=visit,
+            registered_at=_at(visit.visited_on, 9),
             title=problem.description[:60],
             description=problem.description,
             category=categories[code],
@@ -134,7 +135,7 @@ def load() -> dict:
             actor = dispatcher if action in ("assign", "follow_up", "close") else lead_user
             note = data.pop("note", "")
             services.case_act(actor=actor, case=case, action=action, version=None, note=note, **data)
-        _backdate(case, day, stage, number=f"SQ{day:%Y}{index:05d}")
+        _backdate(case, day, stage)
         counts[stage] = counts.get(stage, 0) + 1
     services.cases_supervise_overdue(today=datetime.date(2022, 9, 30))
     letters = _letters(dispatcher)
@@ -154,7 +155,7 @@ def _member(unit: Unit, people: dict) -> User:
     return User.objects.filter(unit=unit, is_active=True).first() or people["leader"]
 
 
-def _backdate(case: Case, day: datetime.date, stage: str, *, number: str) -> None:
+def _backdate(case: Case, day: datetime.date, stage: str) -> None:
     """Move the case's clock back to the story: registered on the visit day, assigned the next
     working day, each later step a working day or two after the previous one."""
     case.refresh_from_db()
@@ -167,8 +168,7 @@ def _backdate(case: Case, day: datetime.date, stage: str, *, number: str) -> Non
         CaseEvent.objects.filter(pk=pk).update(at=when)
     events = {e.action: e.at for e in case.events.all()}
     registered = events["register"]
-    # The number carries the year of registration.
-    update = {"registered_at": registered, "number": number}
+    update = {"registered_at": registered}
     if "assign" in events:
         assigned = events["assign"]
         due = add_workdays(assigned.astimezone(TZ).date(), settings.CASE_DEADLINE_WORKDAYS[case.urgency])

@@ -175,3 +175,14 @@ def enterprise_cases_panel(*, user, enterprise) -> dict | None:
     cases = list(cases_for_user(user=user).filter(enterprise=enterprise).order_by("-registered_at")[:20])
     letters = list(policy.visible(user, ThankYouLetter.objects.filter(enterprise=enterprise))[:10])
     return {"template": "cases/enterprise_panel.html", "cases": cases, "letters": letters, "enterprise": enterprise}
+
+
+def home_cases_panel(*, user) -> dict | None:
+    """The case queues that need the person, for the home page."""
+    if not user.unit_id:
+        return None
+    counts = queue_counts(user=user)
+    tiles = [("to_accept", counts["to_accept"]), ("due_soon", counts["due_soon"]), ("overdue", counts["overdue"])]
+    if policy.can(user, policy.Capability.DISPATCH):
+        tiles = [("unassigned", counts["unassigned"]), ("extensions", counts["extensions"]), *tiles]
+    return {"template": "cases/home_panel.html", "tiles": tiles}

@@ -72,8 +72,8 @@ def _dispatchers() -> list[User]:
 # --- registration -------------------------------------------------------------------------------
 
 
-def _next_number() -> str:
-    prefix = f"SQ{_today():%Y}"
+def _next_number(year: int) -> str:
+    prefix = f"SQ{year}"
     last = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
     sequence = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{sequence:05d}"
@@ -91,8 +91,10 @@ def case_register(
     urgency: str = Case.Urgency.NORMAL,
     visit: Visit | None = None,
     problem: VisitProblem | None = None,
+    registered_at: datetime.datetime | None = None,
 ) -> Case:
-    """受理: register a problem as a case. From a visit's problem, the enterprise and visit follow it."""
+    """受理: register a problem as a case. From a visit's problem, the enterprise and visit follow it.
+    `registered_at` enters a case received earlier (a letter of last week); it cannot be in the future."""
     if not policy.can(actor, policy.Capability.EDIT_RECORDS):
         raise DomainError(_("Your role may read records but not change them."))
     if problem is not None:
@@ -108,7 +110,11 @@ def case_register(
         raise DomainError(_("The visit is not a visit of this enterprise."), field="visit")
     if enterprise.merged_into_id:
         raise DomainError(_("This enterprise was merged into another record."), field="enterprise")
+    now = timezone.now()
+    if registered_at is not None and registered_at > now:
+        raise DomainError(_("A case cannot be registered in the future."), field="registered_at")
     case = Case(
+        registered_at=registered_at or now,
         enterprise=enterprise,
         title=(title or "").strip(),
         description=(description or "").strip(),
@@ -122,7 +128,7 @@ def case_register(
     )
     full_clean(case, exclude=["number"])
     for attempt in range(5):
-        case.number = _next_number()
+        case.number = _next_number(timezone.localtime(case.registered_at).year)
         try:
             with transaction.atomic():
                 case.save()

@@ -175,3 +175,12 @@ def notifications_of(*, user, unread_only: bool = False):
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
+
+
+# Panels other modules add to the home page ("my work"): each is `panel(*, user) -> dict | None`
+# with a "template" key and its context; registered in the module's AppConfig.ready().
+HOME_PANELS: list = []
+
+
+def home_panels(*, user) -> list[dict]:
+    return [panel for make in HOME_PANELS if (panel := make(user=user))]

@@ -105,6 +105,7 @@ def home(request):
         request,
         "core/home.html",
         {
+            "panels": selectors.home_panels(user=request.user),
             "activity": selectors.recent_activity_for_user(user=request.user),
             "colleagues": selectors.people_for_directory(user=request.user).filter(unit=request.user.unit_id).count(),
         },

@@ -6,3 +6,9 @@ class EnterprisesConfig(AppConfig):
     name = "investdesk.enterprises"
     label = "enterprises"
     verbose_name = _("Enterprises and aftercare")
+
+    def ready(self):
+        from investdesk.core import selectors as core_selectors
+        from investdesk.enterprises import selectors
+
+        core_selectors.HOME_PANELS.append(selectors.home_enterprises_panel)

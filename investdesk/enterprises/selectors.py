@@ -303,3 +303,11 @@ def service_action_unvisited(*, user, action: ServiceAction) -> QuerySet[Enterpr
         .select_related("owner_unit", "liaison")
         .order_by("owner_unit__path", "name_key")
     )
+
+
+def home_enterprises_panel(*, user) -> dict | None:
+    """Key enterprises the person looks after that nobody has visited for 30 days."""
+    if not policy.can(user, policy.Capability.EDIT_RECORDS):
+        return None
+    stale = stale_key_enterprises(user=user, days=30, liaison_id=user.pk).count()
+    return {"template": "enterprises/home_panel.html", "stale": stale}

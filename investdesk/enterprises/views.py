@@ -268,7 +268,10 @@ def stale_list(request):
         days = min(max(int(request.GET.get("days", 30)), 1), 3650)
     except ValueError:
         days = 30
-    enterprises = selectors.stale_key_enterprises(user=request.user, days=days)
+    liaison = request.GET.get("liaison")
+    enterprises = selectors.stale_key_enterprises(
+        user=request.user, days=days, liaison_id=int(liaison) if liaison and liaison.isdigit() else None
+    )
     return render(
         request, "enterprises/stale.html", {"page": page_of(enterprises, request.GET.get("page"), 100), "days": days}
     )

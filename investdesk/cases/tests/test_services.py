@@ -217,3 +217,26 @@ def test_cases_follow_a_merged_enterprise(case, owner, chengdu_enterprise):
 def test_the_enterprise_page_shows_its_cases(client_for, case, owner):
     body = client_for(owner).get(f"/enterprises/{case.enterprise_id}/").content.decode()
     assert case.number in body
+
+
+def test_a_case_received_earlier_takes_the_number_of_its_year_but_none_in_the_future(owner, problem, category):
+    earlier = services.case_register(
+        actor=owner,
+        enterprise=problem.visit.enterprise,
+        title="去年来信",
+        description="x",
+        category=category,
+        source="letter",
+        registered_at=datetime.datetime(2021, 12, 30, 9, tzinfo=datetime.UTC),
+    )
+    assert earlier.number == "SQ202100001"
+    with pytest.raises(DomainError) as exc:
+        services.case_register(
+            actor=owner,
+            enterprise=problem.visit.enterprise,
+            title="未来",
+            description="x",
+            category=category,
+            registered_at=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
+        )
+    assert exc.value.field == "registered_at"

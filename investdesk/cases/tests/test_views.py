@@ -151,3 +151,11 @@ def test_the_resolve_form_starts_from_the_category_reply_template(client_for, ca
     advance(case, to="in_progress", dispatcher=dispatcher, lead=owner, units=units)
     body = client_for(owner).get(f"/cases/{case.pk}/").content.decode()
     assert "您反映的物流运输问题已协调交通运输部门办理" in body
+
+
+def test_the_home_page_shows_my_work(client_for, dispatcher, case, owner, chengdu_enterprise):
+    body = client_for(dispatcher).get("/").content.decode()
+    assert "待交办诉求" in body
+    assert "?queue=unassigned" in body
+    body = client_for(owner).get("/").content.decode()
+    assert "liaison=" in body  # my key enterprises without a visit (比亚迪 is key, liaison alice)
