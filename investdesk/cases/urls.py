@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:case_id>/letters/", views.letter_add, name="letter_add"),
     path("<int:case_id>/follow-up-link/", views.follow_up_link, name="follow_up_link"),
     path("letters/<int:letter_id>/", views.letter_download, name="letter"),
+    path("letters/new/<int:enterprise_id>/", views.enterprise_letter_add, name="enterprise_letter_add"),
 ]

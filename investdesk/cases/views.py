@@ -279,3 +279,29 @@ def public_follow_up(request, token: str):
     return render(
         request, "cases/public_follow_up.html", {"case": case, "form": form}, status=400 if form.errors else 200
     )
+
+
+@login_required
+def enterprise_letter_add(request, enterprise_id: int):
+    """A thank-you letter for the agency's service in general, not for one case."""
+    enterprise = enterprise_selectors.enterprise_get_for_user(user=request.user, enterprise_id=enterprise_id)
+    form = ThankYouLetterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.thank_you_letter_add(
+                actor=request.user,
+                enterprise=enterprise,
+                received_on=data["received_on"],
+                sender=data["sender"],
+                summary=data["summary"],
+                upload=data.get("file"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Thank-you letter recorded."))
+            return redirect("enterprises:detail", enterprise_id=enterprise.pk)
+    return render(
+        request, "cases/letter_form.html", {"form": form, "enterprise": enterprise}, status=400 if form.errors else 200
+    )

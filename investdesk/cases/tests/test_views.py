@@ -159,3 +159,17 @@ def test_the_home_page_shows_my_work(client_for, dispatcher, case, owner, chengd
     assert "?queue=unassigned" in body
     body = client_for(owner).get("/").content.decode()
     assert "liaison=" in body  # my key enterprises without a visit (比亚迪 is key, liaison alice)
+
+
+def test_a_thank_you_letter_for_the_enterprise_without_a_case(client_for, owner, chengdu_enterprise, outsider):
+    from investdesk.cases.models import ThankYouLetter
+
+    client = client_for(owner)
+    response = client.post(
+        f"/cases/letters/new/{chengdu_enterprise.pk}/",
+        {"received_on": "2022-08-20", "sender": "比亚迪", "summary": "感谢一对一服务"},
+    )
+    assert response.status_code == 302
+    assert ThankYouLetter.objects.get().case is None
+    assert "感谢一对一服务" in client.get(f"/enterprises/{chengdu_enterprise.pk}/").content.decode()
+    assert client_for(outsider).get(f"/cases/letters/new/{chengdu_enterprise.pk}/").status_code == 404
