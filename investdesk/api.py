@@ -92,7 +92,9 @@ def _http_error(request, exc: HttpError):
 from investdesk.cases.api import router as cases_router  # noqa: E402
 from investdesk.core.api import router as core_router  # noqa: E402
 from investdesk.enterprises.api import router as enterprises_router  # noqa: E402
+from investdesk.projects.api import router as projects_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", enterprises_router)
 api.add_router("/", cases_router)
+api.add_router("/", projects_router)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "investdesk.core",
     "investdesk.enterprises",
     "investdesk.cases",
+    "investdesk.projects",
 ]
 
 MIDDLEWARE = [
@@ -235,3 +236,4 @@ CASE_CO_HANDLING_WORKDAYS = envint("CASE_CO_HANDLING_WORKDAYS", 3)  # co-units a
 CASE_RETURN_WORKDAYS = envint("CASE_RETURN_WORKDAYS", 1)  # a unit may return a case it does not own
 # Deadlines count from the day after assignment (the usual rule); 1 counts the assignment day too.
 CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)
+PROJECT_QUIET_DAYS = envint("PROJECT_QUIET_DAYS", 30)  # a project without follow-up this long reminds its owner

@@ -6,7 +6,8 @@ Rules (docs/architecture.md explains them with examples):
 * Bureau leaders see and edit everything.
 * Dispatchers (who route cases across the province) read every non-confidential record.
 * A record may be shared explicitly with another unit (and so its sub-units), read-only or editable.
-* Confidential records ignore shares: only the owning unit's subtree and leaders see them.
+* Confidential records (investment projects) are seen only by the owning unit's subtree, units they
+  are explicitly shared with, and leaders: roles that read everything open (dispatchers) do not.
 * Read-only observers never edit.
 * Capabilities that are not about a record (managing people, reading the audit log) come from the
   role, through `can()`.
@@ -99,8 +100,6 @@ def _owned_or_shared(user, qs: QuerySet, access: Access, *, edit: bool) -> Q:
     if edit:
         shares = shares.filter(can_edit=True)
     shared = Q(pk__in=shares.values("object_id"))
-    if access.confidential:
-        shared &= Q(**{access.confidential: False})
     return owned | shared
 
 

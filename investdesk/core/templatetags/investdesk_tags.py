@@ -20,3 +20,11 @@ def percent(value) -> str:
         return f"{float(value) * 100:.1f}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def yuan(value) -> str:
+    """Yuan shown in 万元/亿元: {{ project.amount_cny|yuan }} → 3.4亿元"""
+    from investdesk.lib.money import format_cny
+
+    return format_cny(value)

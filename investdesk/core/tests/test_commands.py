@@ -45,6 +45,14 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     assert Case.objects.filter(reopen_count__gt=0).exists() and Case.objects.filter(is_supervised=True).exists()
     assert Case.objects.filter(assignments__unit__code="jingxin").exists()
     assert Case.objects.filter(thank_you_letters__isnull=False).exists()
+    # The offices' pipelines of September 2022 and the yearly targets.
+    from investdesk.projects.models import Project, Target
+
+    assert Project.objects.filter(source_unit__code="shanghai", stage="intention").count() == 27
+    assert Project.objects.filter(source_unit__code="guangzhou").count() == 41
+    assert Project.objects.filter(source_unit__code="chongqing").count() == 20
+    assert Project.objects.filter(stage="signed", contract_amount_cny__isnull=False).exists()
+    assert Target.objects.filter(year=2022, unit__code="chengdu").exists()
 
 
 def test_no_user_exists_after_migrate(db):

@@ -54,14 +54,19 @@ def test_a_record_shared_for_editing_is_editable(units, owner, outsider, admin):
     assert outsider not in policy.visible(owner, User.objects.all())
 
 
-def test_confidential_records_ignore_shares(monkeypatch, units, owner, outsider, admin, leader):
+def test_confidential_records_are_hidden_from_read_all_roles_but_not_from_shares(
+    monkeypatch, units, owner, outsider, admin, leader, dispatcher
+):
     # People have no confidentiality flag; borrow is_staff as one to exercise the rule
-    # that projects and other confidential records will rely on.
+    # that investment projects rely on.
     monkeypatch.setattr(User, "access", Access(owner="unit", confidential="is_staff"))
     outsider.is_staff = True
     outsider.save(update_fields=["is_staff"])
-    services.record_share(actor=admin, record=outsider, unit=units.chengdu)
+    assert outsider not in policy.visible(dispatcher, User.objects.all())
+    assert owner in policy.visible(dispatcher, User.objects.all())  # not confidential: dispatchers read it
     assert outsider not in policy.visible(owner, User.objects.all())
+    services.record_share(actor=admin, record=outsider, unit=units.chengdu)
+    assert outsider in policy.visible(owner, User.objects.all())
     assert outsider in policy.visible(leader, User.objects.all())
 
 

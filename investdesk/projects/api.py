@@ -1,0 +1,163 @@
+import datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from investdesk.core.errors import DomainError
+from investdesk.core.models import User
+from investdesk.enterprises import selectors as enterprise_selectors
+from investdesk.enterprises.models import Industry
+from investdesk.projects import selectors, services
+
+router = Router(tags=["projects"])
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    investor_id: int
+    industry_id: int | None
+    amount: Decimal | None
+    currency: str
+    fx_rate: Decimal
+    amount_cny: Decimal | None
+    city: str
+    source_unit_id: int
+    owner_unit_id: int
+    owner_id: int | None
+    stage: str
+    status: str
+    expected_signing_on: datetime.date | None
+    signed_on: datetime.date | None
+    contract_amount_cny: Decimal | None
+    started_on: datetime.date | None
+    is_watched: bool
+    version: int
+
+
+class ProjectIn(Schema):
+    name: str = Field(..., min_length=1, max_length=120)
+    investor_id: int
+    industry_id: int | None = None
+    amount: Decimal | None = None
+    currency: str = "CNY"
+    fx_rate: Decimal = Decimal(1)
+    city: str = ""
+    owner_id: int | None = None
+    method: str = ""
+    kind: str = "new"
+    expected_signing_on: datetime.date | None = None
+    is_watched: bool = False
+    watch_reason: str = ""
+
+
+class StageIn(Schema):
+    stage: str
+    version: int | None = None
+    reason: str = ""
+    owner_id: int | None = None
+    expected_signing_on: datetime.date | None = None
+    amount: Decimal | None = None
+    signed_on: datetime.date | None = None
+    contract_amount_cny: Decimal | None = None
+    started_on: datetime.date | None = None
+    producing_on: datetime.date | None = None
+
+
+class FollowUpIn(Schema):
+    on: datetime.date
+    mode: str = "phone"
+    summary: str = Field(..., min_length=1)
+    next_step: str = ""
+    next_step_on: datetime.date | None = None
+
+
+class FollowUpOut(Schema):
+    id: int
+    on: datetime.date
+    mode: str
+    summary: str
+    next_step: str
+    next_step_on: datetime.date | None
+
+
+class ProjectQuery(Schema):
+    q: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    unit: int | None = None
+    city: str | None = None
+    industry: int | None = None
+    watched: bool = False
+
+
+def _owner(owner_id):
+    if owner_id is None:
+        return None
+    person = User.objects.filter(pk=owner_id, is_active=True).first()
+    if person is None:
+        raise DomainError(_("No active person has this id."), field="owner_id")
+    return person
+
+
+@router.get("/projects", response=list[ProjectOut])
+@paginate
+def project_list(request, query: Query[ProjectQuery]):
+    return selectors.projects_for_user(user=request.auth, filters=selectors.ProjectFilter(**query.dict()))
+
+
+@router.post("/projects", response={201: ProjectOut})
+def project_create(request, payload: ProjectIn):
+    data = payload.dict()
+    data["investor"] = enterprise_selectors.enterprise_get_for_user(
+        user=request.auth, enterprise_id=data.pop("investor_id")
+    )
+    industry_id = data.pop("industry_id")
+    data["industry"] = Industry.objects.filter(pk=industry_id).first() if industry_id else None
+    data["owner"] = _owner(data.pop("owner_id"))
+    return Status(201, services.project_create(actor=request.auth, **data))
+
+
+@router.get("/projects/{project_id}", response=ProjectOut)
+def project_get(request, project_id: int):
+    return selectors.project_get_for_user(user=request.auth, project_id=project_id)
+
+
+@router.post("/projects/{project_id}/stage", response=ProjectOut)
+def project_stage(request, project_id: int, payload: StageIn):
+    project = selectors.project_get_editable(user=request.auth, project_id=project_id)
+    data = payload.dict(exclude_unset=True)
+    if "owner_id" in data:
+        data["owner"] = _owner(data.pop("owner_id"))
+    return services.project_move_stage(
+        actor=request.auth,
+        project=project,
+        to=data.pop("stage"),
+        version=data.pop("version", None),
+        reason=data.pop("reason", ""),
+        **data,
+    )
+
+
+@router.get("/projects/{project_id}/followups", response=list[FollowUpOut])
+def follow_ups(request, project_id: int):
+    return list(selectors.project_get_for_user(user=request.auth, project_id=project_id).follow_ups.all())
+
+
+@router.post("/projects/{project_id}/followups", response={201: FollowUpOut})
+def follow_up_add(request, project_id: int, payload: FollowUpIn):
+    project = selectors.project_get_editable(user=request.auth, project_id=project_id)
+    return Status(201, services.follow_up_add(actor=request.auth, project=project, **payload.dict()))
+
+
+@router.get("/targets")
+def targets(request, year: int, as_of: datetime.date | None = None):
+    rows = selectors.target_progress(user=request.auth, year=year, as_of=as_of)
+    return [
+        {"unit_id": r.unit.pk, "unit": r.unit.name, "elapsed": r.elapsed,
+         **{name: {"target": getattr(r, name).target, "actual": getattr(r, name).actual, "rate": getattr(r, name).rate}
+            for name in ("signed_projects", "signed_amount", "funds_in_place", "started_projects")}}
+        for r in rows
+    ]  # fmt: skip

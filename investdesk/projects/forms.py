@@ -1,0 +1,122 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from investdesk.core.forms import BootstrapForm, DatePicker, VersionedForm
+from investdesk.core.models import Unit
+from investdesk.enterprises.forms import PeopleChoiceField, PersonChoiceField, _people
+from investdesk.enterprises.models import Enterprise, Industry
+from investdesk.lib.money import CURRENCIES
+from investdesk.lib.regions import CITY_CHOICES
+from investdesk.projects.models import FollowUp, Project, Stage
+
+
+class ProjectForm(VersionedForm):
+    name = forms.CharField(label=_("Project name"), max_length=120)
+    investor = forms.ModelChoiceField(label=_("Investor"), queryset=Enterprise.objects.none())
+    industry = forms.ModelChoiceField(
+        label=_("Industry"), queryset=Industry.objects.filter(is_active=True), required=False
+    )
+    amount = forms.DecimalField(
+        label=_("Investment amount"), max_digits=18, decimal_places=2, required=False, min_value=0
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="CNY")
+    fx_rate = forms.DecimalField(
+        label=_("Exchange rate (yuan per unit)"), max_digits=12, decimal_places=6, initial=1, required=False
+    )
+    city = forms.ChoiceField(label=_("Landing city/prefecture"), choices=[("", "—"), *CITY_CHOICES], required=False)
+    owner = PersonChoiceField(label=_("Owner"), queryset=_people(), required=False)
+    leader = PersonChoiceField(label=_("Bureau leader following it"), queryset=_people(), required=False)
+    method = forms.ChoiceField(
+        label=_("Promotion method"), choices=[("", "—"), *Project.Method.choices], required=False
+    )
+    kind = forms.ChoiceField(label=_("Project type"), choices=Project.Kind.choices)
+    likelihood = forms.ChoiceField(
+        label=_("Likelihood to land"), choices=[("", "—"), *Project.Likelihood.choices], required=False
+    )
+    new_jobs = forms.IntegerField(label=_("New jobs"), min_value=0, required=False)
+    expected_signing_on = forms.DateField(label=_("Expected signing date"), required=False, widget=DatePicker())
+    is_watched = forms.BooleanField(label=_("Watch list (重点盯)"), required=False)
+    watch_reason = forms.CharField(label=_("Why it is watched"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, investors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["investor"].queryset = investors
+
+
+class MoveForm(VersionedForm):
+    """The move dialog: only the fields the target stage still needs are shown; the service checks."""
+
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
+    owner = PersonChoiceField(label=_("Owner"), queryset=_people(), required=False)
+    expected_signing_on = forms.DateField(label=_("Expected signing date"), required=False, widget=DatePicker())
+    amount = forms.DecimalField(
+        label=_("Investment amount (yuan)"), max_digits=18, decimal_places=2, required=False, min_value=0
+    )
+    signed_on = forms.DateField(label=_("Signing date"), required=False, widget=DatePicker())
+    contract_amount_cny = forms.DecimalField(
+        label=_("Contract amount (yuan)"), max_digits=18, decimal_places=2, required=False, min_value=0
+    )
+    started_on = forms.DateField(label=_("Start date"), required=False, widget=DatePicker())
+    producing_on = forms.DateField(label=_("Production date"), required=False, widget=DatePicker())
+
+
+class StatusForm(VersionedForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Project.Status.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+    lost_to = forms.CharField(label=_("Lost to (region)"), required=False, max_length=60)
+
+
+class FollowUpForm(BootstrapForm):
+    on = forms.DateField(label=_("Date"), widget=DatePicker())
+    mode = forms.ChoiceField(label=_("Mode"), choices=FollowUp.Mode.choices)
+    participants = PeopleChoiceField(
+        label=_("Who took part"), queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_step_on = forms.DateField(label=_("Next step by"), required=False, widget=DatePicker())
+
+
+class FundsForm(BootstrapForm):
+    on = forms.DateField(label=_("Date"), widget=DatePicker())
+    amount_cny = forms.DecimalField(label=_("Amount (yuan)"), max_digits=18, decimal_places=2, min_value=0)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class ProjectFilterForm(BootstrapForm):
+    q = forms.CharField(label=_("Search"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", _("All stages")), *Stage.choices], required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *Project.Status.choices], required=False
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("All units")
+    )
+    city = forms.ChoiceField(label=_("City/prefecture"), choices=[("", _("All cities")), *CITY_CHOICES], required=False)
+    industry = forms.ModelChoiceField(
+        label=_("Industry"),
+        queryset=Industry.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("All industries"),
+    )
+    watched = forms.BooleanField(label=_("Watch list only"), required=False)
+    min_wan = forms.DecimalField(label=_("From (万元)"), required=False, min_value=0)
+    max_wan = forms.DecimalField(label=_("To (万元)"), required=False, min_value=0)
+    signing_within_days = forms.IntegerField(label=_("Signing within (days)"), required=False, min_value=0)
+
+    def filters(self):
+        from investdesk.projects.selectors import ProjectFilter
+
+        if not self.is_valid():
+            return ProjectFilter()
+        d = self.cleaned_data
+        return ProjectFilter(
+            q=d["q"] or None, stage=d["stage"] or None, status=d["status"] or None,
+            unit=d["unit"].pk if d["unit"] else None, city=d["city"] or None,
+            industry=d["industry"].pk if d["industry"] else None, watched=d["watched"],
+            min_amount=d["min_wan"] * 10000 if d["min_wan"] is not None else None,
+            max_amount=d["max_wan"] * 10000 if d["max_wan"] is not None else None,
+            signing_within_days=d["signing_within_days"],
+        )  # fmt: skip

@@ -1,0 +1,244 @@
+"""The investment project pipeline: 线索 → 意向 → 在谈 → 拟签约 → 已签约 → 已开工 → 已投产."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from investdesk.core.models import Access, Unit
+from investdesk.enterprises.models import Enterprise, Industry
+from investdesk.lib.money import CURRENCIES
+from investdesk.lib.regions import CITY_CHOICES, CITY_NAMES
+
+
+class Stage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    INTENTION = "intention", _("Intention")
+    NEGOTIATING = "negotiating", _("Negotiating")
+    ABOUT_TO_SIGN = "about_to_sign", _("About to sign")
+    SIGNED = "signed", _("Signed")
+    STARTED = "started", _("Started")
+    PRODUCING = "producing", _("Producing")
+
+
+STAGE_ORDER = list(Stage.values)
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        ONGOING = "ongoing", _("Ongoing")
+        DELAYED = "delayed", _("Delayed")
+        DORMANT = "dormant", _("Dormant")
+        LOST = "lost", _("Lost")
+        DROPPED = "dropped", _("Dropped")
+
+    class Method(models.TextChoices):
+        INVESTOR_REFERRAL = "investor_referral", _("Investors bringing investors (以商招商)")
+        CHAIN = "chain", _("Industrial-chain promotion (产业链招商)")
+        ON_SITE = "on_site", _("On-site promotion (驻点招商)")
+        ONLINE = "online", _("Online promotion (云招商)")
+        EVENT = "event", _("Promotion event")
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New investor")
+        EXPANSION = "expansion", _("Expansion or reinvestment")
+        JOINT_VENTURE = "joint_venture", _("Joint venture")
+        MERGER = "merger", _("Merger or acquisition")
+
+    class Likelihood(models.TextChoices):
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
+
+    name = models.CharField(_("project name"), max_length=120)
+    investor = models.ForeignKey(
+        Enterprise, verbose_name=_("investor"), on_delete=models.PROTECT, related_name="projects"
+    )
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("investment amount"), max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="CNY")
+    fx_rate = models.DecimalField(
+        _("exchange rate (yuan per unit)"), max_digits=12, decimal_places=6, default=Decimal(1)
+    )
+    amount_cny = models.DecimalField(
+        _("amount in yuan"), max_digits=18, decimal_places=2, null=True, blank=True, editable=False
+    )
+    city = models.CharField(_("landing city/prefecture"), max_length=20, choices=CITY_CHOICES, blank=True)
+    source_unit = models.ForeignKey(Unit, verbose_name=_("source unit"), on_delete=models.PROTECT, related_name="+")
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("bureau leader following it"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    method = models.CharField(_("promotion method"), max_length=20, choices=Method.choices, blank=True)
+    kind = models.CharField(_("project type"), max_length=20, choices=Kind.choices, default=Kind.NEW)
+    likelihood = models.CharField(_("likelihood to land"), max_length=10, choices=Likelihood.choices, blank=True)
+    new_jobs = models.PositiveIntegerField(_("new jobs"), null=True, blank=True)
+    expected_signing_on = models.DateField(_("expected signing date"), null=True, blank=True)
+    signed_on = models.DateField(_("signing date"), null=True, blank=True)
+    contract_amount_cny = models.DecimalField(
+        _("contract amount (yuan)"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    started_on = models.DateField(_("start date"), null=True, blank=True)
+    producing_on = models.DateField(_("production date"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ONGOING)
+    status_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    lost_to = models.CharField(_("lost to (region)"), max_length=60, blank=True)
+    is_watched = models.BooleanField(_("watch list (重点盯)"), default=False)
+    watch_reason = models.CharField(_("why it is watched"), max_length=200, blank=True)
+    is_confidential = models.BooleanField(_("confidential"), default=True)
+    note = models.TextField(_("note"), blank=True)
+    search_text = models.TextField(default="", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    access = Access(owner="owner_unit", confidential="is_confidential")
+
+    class Meta:
+        verbose_name = _("investment project")
+        verbose_name_plural = _("investment projects")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "status"]),
+            models.Index(fields=["owner_unit", "stage"]),
+            models.Index(fields=["signed_on"]),
+            models.Index(fields=["expected_signing_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def city_name(self) -> str:
+        return CITY_NAMES.get(self.city, "")
+
+    @property
+    def stage_index(self) -> int:
+        return STAGE_ORDER.index(self.stage)
+
+
+class ProjectEvent(models.Model):
+    """An immutable stage or status change: the history that conversion and cycle times come from."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    on = models.DateField(default=timezone.localdate)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=10)  # created, stage, status
+    from_value = models.CharField(max_length=20, blank=True)
+    to_value = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+
+    access = Access(parent="project")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["kind", "to_value", "on"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.kind} {self.from_value}→{self.to_value}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("Project events are immutable.")
+        super().save(*args, **kwargs)
+
+    def _label(self, value: str) -> str:
+        choices = Project.Status if self.kind == "status" else Stage
+        return str(choices(value).label) if value in choices.values else value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_value)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_value)
+
+
+class FollowUp(models.Model):
+    class Mode(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        VIDEO = "video", _("Video negotiation")
+        ON_SITE = "on_site", _("On site")
+        MEETING = "meeting", _("Meeting")
+        EVENT = "event", _("At an event")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="follow_ups")
+    on = models.DateField(_("date"))
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("who took part"), blank=True, related_name="+"
+    )
+    summary = models.TextField(_("summary"))
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_on = models.DateField(_("next step by"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    access = Access(parent="project")
+
+    class Meta:
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.on}"
+
+
+class FundsInPlace(models.Model):
+    """到位资金: money actually invested, a dated series per project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="funds")
+    on = models.DateField(_("date"))
+    amount_cny = models.DecimalField(_("amount (yuan)"), max_digits=18, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    access = Access(parent="project")
+
+    class Meta:
+        ordering = ["on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_cny__gt=0), name="funds_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.on} {self.amount_cny}"
+
+
+class Target(models.Model):
+    """目标任务: a unit's yearly goals."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    signed_projects = models.PositiveIntegerField(_("signed projects"), default=0)
+    signed_amount_cny = models.DecimalField(_("signed amount (yuan)"), max_digits=18, decimal_places=2, default=0)
+    funds_in_place_cny = models.DecimalField(_("funds in place (yuan)"), max_digits=18, decimal_places=2, default=0)
+    started_projects = models.PositiveIntegerField(_("projects started"), default=0)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    access = Access(owner="unit")
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["year", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="one_target_per_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year}"

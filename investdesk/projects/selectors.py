@@ -1,0 +1,211 @@
+"""Every read of the pipeline, scoped by the policy (projects are confidential); the target progress
+and signed-project performance are computed here, once."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from investdesk.core import policy
+from investdesk.core.models import Unit
+from investdesk.lib.chinese_text import normalize_query
+from investdesk.projects.models import STAGE_ORDER, FollowUp, FundsInPlace, Project, Stage, Target
+
+
+@dataclass
+class ProjectFilter:
+    q: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    unit: int | None = None
+    city: str | None = None
+    industry: int | None = None
+    watched: bool = False
+    min_amount: Decimal | None = None  # yuan
+    max_amount: Decimal | None = None
+    signing_within_days: int | None = None
+
+
+def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | None = None) -> QuerySet[Project]:
+    """The projects the user may see, filtered (`where` adds a condition of the caller's), with each
+    project's last follow-up and whether its next step is late."""
+    f = filters or ProjectFilter()
+    qs = policy.visible(user, Project.objects.all())
+    term = normalize_query(f.q)
+    if term:
+        qs = qs.filter(search_text__contains=term)
+    if f.stage:
+        qs = qs.filter(stage=f.stage)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.unit:
+        unit = Unit.objects.filter(pk=f.unit).first()
+        qs = qs.filter(owner_unit__path__startswith=unit.path) if unit else qs.none()
+    if f.city:
+        qs = qs.filter(city=f.city)
+    if f.industry:
+        qs = qs.filter(industry_id=f.industry)
+    if f.watched:
+        qs = qs.filter(is_watched=True)
+    if f.min_amount is not None:
+        qs = qs.filter(amount_cny__gte=f.min_amount)
+    if f.max_amount is not None:
+        qs = qs.filter(amount_cny__lte=f.max_amount)
+    if f.signing_within_days is not None:
+        today = timezone.localdate()
+        qs = qs.filter(
+            expected_signing_on__gte=today,
+            expected_signing_on__lte=today + datetime.timedelta(days=f.signing_within_days),
+        )
+    if where is not None:
+        qs = qs.filter(where)
+    # The latest follow-up and the next step it set: a card is red when that step is overdue.
+    latest = FollowUp.objects.filter(project=OuterRef("pk")).order_by("-on", "-id")
+    return (
+        qs.select_related("investor", "industry", "owner_unit", "source_unit", "owner")
+        .annotate(
+            last_follow_up=Subquery(latest.values("on")[:1]), next_step_on=Subquery(latest.values("next_step_on")[:1])
+        )
+        .annotate(step_late=ExpressionWrapper(Q(next_step_on__lt=timezone.localdate()), output_field=BooleanField()))
+        .order_by("-updated_at", "-id")
+    )
+
+
+def project_get_for_user(*, user, project_id: int) -> Project:
+    return policy.get_visible_or_404(
+        user,
+        Project.objects.select_related("investor", "industry", "owner_unit", "source_unit", "owner", "leader"),
+        pk=project_id,
+    )
+
+
+def project_get_editable(*, user, project_id: int) -> Project:
+    return policy.get_editable_or_404(user, Project.objects.select_related("investor"), pk=project_id)
+
+
+def board(*, user, filters: ProjectFilter | None = None) -> list[tuple[str, str, list[Project]]]:
+    """The kanban columns: (stage, label, ongoing or delayed projects), lost/dropped/dormant left out."""
+    projects = projects_for_user(
+        user=user, filters=filters, where=Q(status__in=[Project.Status.ONGOING, Project.Status.DELAYED])
+    )
+    columns: dict[str, list[Project]] = {stage: [] for stage in STAGE_ORDER}
+    for project in projects[:2000]:
+        columns[project.stage].append(project)
+    return [(stage, Stage(stage).label, columns[stage]) for stage in STAGE_ORDER]
+
+
+def close_to_signing(*, user, days: int = 30) -> QuerySet[Project]:
+    """The list leaders call through: 拟签约, or expected to sign within `days` days, by date."""
+    today = timezone.localdate()
+    soon = Q(expected_signing_on__gte=today, expected_signing_on__lte=today + datetime.timedelta(days=days))
+    where = Q(status=Project.Status.ONGOING, stage__in=STAGE_ORDER[:4]) & (Q(stage=Stage.ABOUT_TO_SIGN) | soon)
+    return projects_for_user(user=user, where=where).order_by("expected_signing_on", "id")
+
+
+# --- targets and performance --------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    target: Decimal
+    actual: Decimal
+
+    @property
+    def rate(self) -> float | None:
+        """Actual over target; None when no target is set for this measure."""
+        return float(self.actual / self.target) if self.target else None
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit
+    signed_projects: Measure
+    signed_amount: Measure
+    funds_in_place: Measure
+    started_projects: Measure
+    elapsed: float
+
+    def ahead(self, measure: Measure) -> bool | None:
+        return None if measure.rate is None else measure.rate >= self.elapsed
+
+
+@dataclass
+class Performance:
+    signed: int
+    fulfilled: int  # signed projects still being honoured (not lost or dropped)
+    started: int
+    contract_amount: Decimal
+    funds: Decimal
+    by_unit: list = field(default_factory=list)
+
+    @property
+    def fulfilment_rate(self) -> float:
+        return self.fulfilled / self.signed if self.signed else 0.0
+
+    @property
+    def start_rate(self) -> float:
+        return self.started / self.signed if self.signed else 0.0
+
+    @property
+    def funds_rate(self) -> float:
+        return float(self.funds / self.contract_amount) if self.contract_amount else 0.0
+
+
+def year_elapsed(year: int, as_of: datetime.date) -> float:
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    if as_of < start:
+        return 0.0
+    if as_of >= end:
+        return 1.0
+    return ((as_of - start).days + 1) / ((end - start).days + 1)
+
+
+def target_progress(*, user, year: int, as_of: datetime.date | None = None) -> list[UnitProgress]:
+    """Each unit's actual against its target for the year, with the elapsed share of the year.
+
+    Actuals count the projects owned by the unit and its sub-units, in the user's scope: signed
+    (signing date in the year), their contract amounts, funds in place received in the year, and
+    projects started in the year."""
+    as_of = as_of or timezone.localdate()
+    elapsed = year_elapsed(year, as_of)
+    visible = policy.visible(user, Project.objects.all())
+    rows = []
+    for target in Target.objects.filter(year=year).select_related("unit").order_by("unit__path"):
+        mine = visible.filter(owner_unit__path__startswith=target.unit.path)
+        signed = mine.filter(signed_on__year=year, signed_on__lte=as_of)
+        money = signed.aggregate(total=Sum("contract_amount_cny"))["total"] or Decimal(0)
+        funds = FundsInPlace.objects.filter(project__in=mine, on__year=year, on__lte=as_of).aggregate(
+            total=Sum("amount_cny")
+        )["total"] or Decimal(0)
+        started = mine.filter(started_on__year=year, started_on__lte=as_of).count()
+        rows.append(UnitProgress(
+            unit=target.unit,
+            signed_projects=Measure(Decimal(target.signed_projects), Decimal(signed.count())),
+            signed_amount=Measure(target.signed_amount_cny, money),
+            funds_in_place=Measure(target.funds_in_place_cny, funds),
+            started_projects=Measure(Decimal(target.started_projects), Decimal(started)),
+            elapsed=elapsed,
+        ))  # fmt: skip
+    return rows
+
+
+def performance(*, user, year: int) -> Performance:
+    """Signed-project performance for projects signed in `year`: 履约率 (still honoured), 开工率
+    (started), 资金到位率 (funds in place over contract amount)."""
+    signed = policy.visible(user, Project.objects.filter(signed_on__year=year))
+    totals = signed.aggregate(
+        n=Count("id"),
+        fulfilled=Count("id", filter=~Q(status__in=[Project.Status.LOST, Project.Status.DROPPED])),
+        started=Count("id", filter=Q(stage__in=[Stage.STARTED, Stage.PRODUCING])),
+        contract=Sum("contract_amount_cny"),
+    )
+    funds = FundsInPlace.objects.filter(project__in=signed).aggregate(total=Sum("amount_cny"))["total"]
+    return Performance(
+        signed=totals["n"],
+        fulfilled=totals["fulfilled"],
+        started=totals["started"],
+        contract_amount=totals["contract"] or Decimal(0),
+        funds=funds or Decimal(0),
+    )

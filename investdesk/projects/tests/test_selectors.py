@@ -1,0 +1,106 @@
+import datetime
+from decimal import Decimal
+
+from investdesk.projects import selectors, services
+from investdesk.projects.models import Project, Stage
+
+YI = Decimal(100_000_000)
+
+
+def _signed(owner, investor, name, *, amount_yi, signed_on, started_on=None, funds_yi=None):
+    project = services.project_create(
+        actor=owner, name=name, investor=investor, amount=amount_yi * YI, expected_signing_on=signed_on
+    )
+    project = services.project_move_stage(
+        actor=owner,
+        project=project,
+        to=Stage.SIGNED,
+        version=None,
+        owner=owner,
+        signed_on=signed_on,
+        contract_amount_cny=amount_yi * YI,
+    )
+    if started_on:
+        project = services.project_move_stage(
+            actor=owner, project=project, to=Stage.STARTED, version=None, started_on=started_on
+        )
+    if funds_yi:
+        services.funds_add(actor=owner, project=project, on=signed_on, amount_cny=funds_yi * YI)
+    return project
+
+
+def test_target_progress_on_a_known_data_set(owner, leader, units, chengdu_enterprise):
+    services.target_set(
+        actor=leader,
+        unit=units.chengdu,
+        year=2022,
+        signed_projects=4,
+        signed_amount_cny=100 * YI,
+        funds_in_place_cny=40 * YI,
+        started_projects=2,
+    )
+    _signed(
+        owner,
+        chengdu_enterprise,
+        "甲",
+        amount_yi=30,
+        signed_on=datetime.date(2022, 3, 1),
+        started_on=datetime.date(2022, 6, 1),
+        funds_yi=10,
+    )
+    _signed(owner, chengdu_enterprise, "乙", amount_yi=20, signed_on=datetime.date(2022, 8, 1), funds_yi=5)
+    _signed(owner, chengdu_enterprise, "丙（去年）", amount_yi=50, signed_on=datetime.date(2021, 12, 1))
+    _signed(owner, chengdu_enterprise, "丁（十月）", amount_yi=10, signed_on=datetime.date(2022, 10, 10))
+    [row] = selectors.target_progress(user=leader, year=2022, as_of=datetime.date(2022, 9, 30))
+    assert row.elapsed == 273 / 365
+    assert (row.signed_projects.actual, row.signed_amount.actual) == (2, 50 * YI)
+    assert row.funds_in_place.actual == 15 * YI and row.started_projects.actual == 1
+    assert row.signed_projects.rate == 0.5 and row.ahead(row.signed_projects) is False
+    assert row.signed_amount.rate == 0.5
+
+
+def test_signed_project_performance(owner, leader, chengdu_enterprise):
+    _signed(
+        owner,
+        chengdu_enterprise,
+        "甲",
+        amount_yi=30,
+        signed_on=datetime.date(2022, 3, 1),
+        started_on=datetime.date(2022, 6, 1),
+        funds_yi=15,
+    )
+    lost = _signed(owner, chengdu_enterprise, "乙", amount_yi=10, signed_on=datetime.date(2022, 8, 1))
+    services.project_set_status(actor=owner, project=lost, status="dropped", version=None, reason="企业战略调整")
+    performance = selectors.performance(user=leader, year=2022)
+    assert (performance.signed, performance.fulfilled, performance.started) == (2, 1, 1)
+    assert performance.fulfilment_rate == 0.5 and performance.start_rate == 0.5
+    assert performance.funds_rate == 15 / 40
+
+
+def test_projects_are_confidential(project, owner, colleague, outsider, dispatcher, leader, units, admin):
+    from investdesk.core.services import record_share
+
+    for person, sees in [(owner, True), (colleague, True), (leader, True), (outsider, False), (dispatcher, False)]:
+        assert (project in selectors.projects_for_user(user=person)) is sees, person
+    record_share(actor=admin, record=project, unit=units.mianyang)
+    assert project in selectors.projects_for_user(user=outsider)
+
+
+def test_the_source_unit_sees_the_project(owner, chengdu_enterprise, units):
+    from investdesk.core.tests.factories import UserFactory
+
+    shanghai = UserFactory(username="sh", unit=units.planning)  # a unit outside Chengdu found it
+    project = services.project_create(
+        actor=owner, name="驻外办发现的项目", investor=chengdu_enterprise, source_unit=units.planning
+    )
+    assert project in selectors.projects_for_user(user=shanghai)
+
+
+def test_close_to_signing(project, owner):
+    services.project_update(
+        actor=owner,
+        project=project,
+        version=None,
+        expected_signing_on=datetime.date.today() + datetime.timedelta(days=10),
+    )
+    assert list(selectors.close_to_signing(user=owner)) == [Project.objects.get(pk=project.pk)]

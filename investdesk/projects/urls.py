@@ -1,0 +1,20 @@
+from django.urls import path
+
+from investdesk.projects import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("list/", views.project_list, name="list"),
+    path("export.xlsx", views.export, name="export"),
+    path("new/", views.project_form, name="create"),
+    path("closing/", views.closing, name="closing"),
+    path("targets/", views.targets, name="targets"),
+    path("<int:project_id>/", views.project_detail, name="detail"),
+    path("<int:project_id>/edit/", views.project_form, name="edit"),
+    path("<int:project_id>/move/", views.move, name="move"),
+    path("<int:project_id>/status/", views.set_status, name="status"),
+    path("<int:project_id>/follow-ups/", views.add_follow_up, name="follow_up"),
+    path("<int:project_id>/funds/", views.add_funds, name="funds"),
+]

@@ -1,0 +1,233 @@
+"""Pages of the pipeline: board, list, project page, move dialog, close-to-signing, targets."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from investdesk.core import policy
+from investdesk.core.audit import audit_log
+from investdesk.core.errors import DomainError
+from investdesk.core.forms import apply_domain_error
+from investdesk.core.models import AuditEntry
+from investdesk.enterprises import selectors as enterprise_selectors
+from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.money import format_cny
+from investdesk.lib.paging import page_of
+from investdesk.projects import selectors, services
+from investdesk.projects.forms import FollowUpForm, FundsForm, MoveForm, ProjectFilterForm, ProjectForm, StatusForm
+from investdesk.projects.models import STAGE_ORDER, Stage
+
+FIELDS = ["name", "investor", "industry", "amount", "currency", "fx_rate", "city", "owner", "leader", "method", "kind",
+          "likelihood", "new_jobs", "expected_signing_on", "is_watched", "watch_reason", "note"]  # fmt: skip
+
+
+@login_required
+def board(request):
+    form = ProjectFilterForm(request.GET or None)
+    return render(
+        request,
+        "projects/board.html",
+        {"columns": selectors.board(user=request.user, filters=form.filters()), "form": form, "stages": Stage.choices},
+    )
+
+
+@login_required
+def project_list(request):
+    form = ProjectFilterForm(request.GET or None)
+    projects = selectors.projects_for_user(user=request.user, filters=form.filters())
+    template = "projects/list.html#rows" if request.htmx else "projects/list.html"
+    return render(request, template, {"form": form, "page": page_of(projects, request.GET.get("page"))})
+
+
+@login_required
+def export(request):
+    form = ProjectFilterForm(request.GET or None)
+    projects = selectors.projects_for_user(user=request.user, filters=form.filters())
+    rows = [(p.name, p.investor.name, p.get_stage_display(), p.get_status_display(), p.city_name,
+             p.industry.name if p.industry else "", format_cny(p.amount_cny), p.currency,
+             format_cny(p.contract_amount_cny), p.expected_signing_on, p.signed_on, p.source_unit.name,
+             p.owner_unit.name, p.owner.name if p.owner else "", "是" if p.is_watched else "")
+            for p in projects.iterator()]  # fmt: skip
+    headers = [_("Project name"), _("Investor"), _("Stage"), _("Status"), _("Landing city/prefecture"), _("Industry"),
+               _("Investment amount"), _("Currency"), _("Contract amount (yuan)"), _("Expected signing date"),
+               _("Signing date"), _("Source unit"), _("Owning unit"), _("Owner"), _("Watch list (重点盯)")]  # fmt: skip
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"projects rows={len(rows)}")
+    content = xlsx_bytes(
+        title=_("Investment projects"),
+        headers=headers,
+        rows=rows,
+        widths=[30, 28, 10, 8, 10, 12, 12, 6, 14, 12, 12, 22, 22, 10, 8],
+    )
+    return attachment(content, filename=f"{_('Investment projects')}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@login_required
+def project_form(request, project_id: int | None = None):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    project = selectors.project_get_editable(user=request.user, project_id=project_id) if project_id else None
+    investors = enterprise_selectors.enterprises_for_user(user=request.user).order_by("name_key")
+    initial = {f: getattr(project, f) for f in [*FIELDS, "version"]} if project else {}
+    if not project and request.GET.get("investor"):
+        initial["investor"] = request.GET["investor"]
+    form = ProjectForm(request.POST or None, initial=initial, investors=investors)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data.pop("version")
+        data["fx_rate"] = data.get("fx_rate") or 1
+        try:
+            if project:
+                project = services.project_update(actor=request.user, project=project, version=version, **data)
+            else:
+                project = services.project_create(actor=request.user, **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:detail", project_id=project.pk)
+    return render(request, "projects/form.html", {"form": form, "project": project}, status=400 if form.errors else 200)
+
+
+@login_required
+def project_detail(request, project_id: int, **forms):
+    project = selectors.project_get_for_user(user=request.user, project_id=project_id)
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "events": project.events.select_related("actor"),
+            "follow_ups": project.follow_ups.prefetch_related("participants"),
+            "funds": project.funds.all(),
+            "can_edit": policy.can_edit(request.user, project),
+            "follow_up_form": forms.get("follow_up") or FollowUpForm(initial={"on": timezone.localdate()}),
+            "funds_form": forms.get("funds") or FundsForm(initial={"on": timezone.localdate()}),
+            "status_form": forms.get("status")
+            or StatusForm(initial={"status": project.status, "version": project.version}),
+            "stages": Stage.choices,
+        },
+        status=400 if forms else 200,
+    )
+
+
+@login_required
+def move(request, project_id: int):
+    """The move dialog (an htmx fragment on the board, a page without JavaScript)."""
+    project = selectors.project_get_editable(user=request.user, project_id=project_id)
+    to = request.POST.get("stage") or request.GET.get("to") or project.stage
+    if to not in STAGE_ORDER:
+        to = project.stage
+    form = MoveForm(request.POST or None, initial={"stage": to, "version": project.version})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        try:
+            services.project_move_stage(
+                actor=request.user,
+                project=project,
+                to=data.pop("stage"),
+                version=data.pop("version", None),
+                reason=data.pop("reason", ""),
+                **data,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s moved to %(stage)s.") % {"name": project.name, "stage": Stage(to).label}
+            )
+            return redirect(request.POST.get("next") or "projects:board")
+    missing = services.missing_for(project, to)
+    backwards = STAGE_ORDER.index(to) < project.stage_index
+    template = "projects/move.html#dialog" if request.htmx else "projects/move.html"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "form": form,
+            "to": to,
+            "to_label": Stage(to).label,
+            "missing": missing,
+            "backwards": backwards,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def set_status(request, project_id: int):
+    project = selectors.project_get_editable(user=request.user, project_id=project_id)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.project_set_status(actor=request.user, project=project, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:detail", project_id=project.pk)
+    return project_detail(request, project_id, status=form)
+
+
+@login_required
+@require_POST
+def add_follow_up(request, project_id: int):
+    project = selectors.project_get_editable(user=request.user, project_id=project_id)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.follow_up_add(actor=request.user, project=project, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:detail", project_id=project.pk)
+    return project_detail(request, project_id, follow_up=form)
+
+
+@login_required
+@require_POST
+def add_funds(request, project_id: int):
+    project = selectors.project_get_editable(user=request.user, project_id=project_id)
+    form = FundsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.funds_add(actor=request.user, project=project, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:detail", project_id=project.pk)
+    return project_detail(request, project_id, funds=form)
+
+
+@login_required
+def closing(request):
+    return render(request, "projects/closing.html", {"projects": selectors.close_to_signing(user=request.user)[:200]})
+
+
+@login_required
+def targets(request):
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or today.year)
+        as_of = (
+            datetime.date.fromisoformat(request.GET["as_of"])
+            if request.GET.get("as_of")
+            else min(today, datetime.date(year, 12, 31))
+        )
+    except ValueError:
+        year, as_of = today.year, today
+    return render(
+        request,
+        "projects/targets.html",
+        {
+            "year": year,
+            "as_of": as_of,
+            "rows": selectors.target_progress(user=request.user, year=year, as_of=as_of),
+            "performance": selectors.performance(user=request.user, year=year),
+            "elapsed": selectors.year_elapsed(year, as_of),
+        },
+    )
