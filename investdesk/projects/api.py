@@ -161,3 +161,21 @@ def targets(request, year: int, as_of: datetime.date | None = None):
             for name in ("signed_projects", "signed_amount", "funds_in_place", "started_projects")}}
         for r in rows
     ]  # fmt: skip
+
+
+class EventOut(Schema):
+    id: int
+    name: str
+    kind: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    place: str
+    organiser_id: int
+    status: str
+    participant_count: int = 0
+
+
+@router.get("/events", response=list[EventOut])
+@paginate
+def events(request):
+    return selectors.events_for_user(user=request.auth)

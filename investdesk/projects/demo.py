@@ -170,6 +170,7 @@ def load() -> dict:
     for event in ProjectEvent.objects.filter(kind="stage", on__gt=STORY):
         day = STORY - datetime.timedelta(days=rng.randint(1, 45))
         ProjectEvent.objects.filter(pk=event.pk).update(on=day, at=_at(day))
+    events = _events(units, industries, people, leader)
     for unit_code, (signed, amount, funds, started) in TARGETS.items():
         services.target_set(
             actor=leader,
@@ -180,7 +181,7 @@ def load() -> dict:
             funds_in_place_cny=Decimal(funds) * 100_000_000,
             started_projects=started,
         )
-    return {"projects": sum(counts.values()), **counts}
+    return {"projects": sum(counts.values()), "events": events, **counts}
 
 
 def _walk(project, stage, *, actor, owner, rng, amount):
@@ -217,3 +218,40 @@ def _fresh_name(rng, product: str, used: set[str]) -> str:
         if name not in used:
             used.add(name)
             return name
+
+
+def _events(units, industries, people, leader) -> int:
+    """Xiamen at CIFIT (投洽会, 8–11 Sep 2022) for food and beverage; Shenyang preparing the medical and
+    health promotion conference."""
+    cifit = services.event_create(
+        actor=leader,
+        name="第二十二届中国国际投资贸易洽谈会（投洽会）四川食品饮料专场",
+        kind="fair",
+        starts_on=datetime.date(2022, 9, 8),
+        ends_on=datetime.date(2022, 9, 11),
+        place="厦门",
+        organiser=units["xiamen"],
+        industries=[industries["food-beverage"]],
+        status="held",
+        note="驻厦门办事处借投洽会开展食品饮料产业推介。",
+    )
+    services.event_add_participants(
+        actor=leader,
+        event=cifit,
+        enterprises=list(Enterprise.objects.filter(industry__code="food-beverage", merged_into__isnull=True)[:25]),
+    )
+    services.event_create(
+        actor=leader,
+        name="四川医疗健康产业投资推介会（沈阳）",
+        kind="conference",
+        starts_on=datetime.date(2022, 10, 20),
+        ends_on=datetime.date(2022, 10, 20),
+        place="沈阳",
+        organiser=units["shenyang"],
+        industries=[industries["medical-health"]],
+        status="planning",
+        note="驻沈阳办事处筹备中，邀请东北地区医药健康企业参会。",
+    )
+    linked = Project.objects.filter(industry__code="food-beverage")[:3]
+    Project.objects.filter(pk__in=[p.pk for p in linked]).update(event=cifit)
+    return 2

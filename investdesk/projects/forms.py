@@ -7,7 +7,7 @@ from investdesk.enterprises.forms import PeopleChoiceField, PersonChoiceField, _
 from investdesk.enterprises.models import Enterprise, Industry
 from investdesk.lib.money import CURRENCIES
 from investdesk.lib.regions import CITY_CHOICES
-from investdesk.projects.models import FollowUp, Project, Stage
+from investdesk.projects.models import FollowUp, Project, PromotionEvent, Stage
 
 
 class ProjectForm(VersionedForm):
@@ -37,11 +37,18 @@ class ProjectForm(VersionedForm):
     expected_signing_on = forms.DateField(label=_("Expected signing date"), required=False, widget=DatePicker())
     is_watched = forms.BooleanField(label=_("Watch list (重点盯)"), required=False)
     watch_reason = forms.CharField(label=_("Why it is watched"), max_length=200, required=False)
+    event = forms.ModelChoiceField(
+        label=_("Promotion event"),
+        queryset=PromotionEvent.objects.none(),
+        required=False,
+        help_text=_("The event the project came from or was signed at."),
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, investors, **kwargs):
+    def __init__(self, *args, investors, events, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["investor"].queryset = investors
+        self.fields["event"].queryset = events
 
 
 class MoveForm(VersionedForm):
@@ -120,3 +127,35 @@ class ProjectFilterForm(BootstrapForm):
             max_amount=d["max_wan"] * 10000 if d["max_wan"] is not None else None,
             signing_within_days=d["signing_within_days"],
         )  # fmt: skip
+
+
+class TargetForm(BootstrapForm):
+    """Amounts are entered in 万元, as targets are written."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.filter(is_active=True).order_by("path"))
+    signed_projects = forms.IntegerField(label=_("Signed projects"), min_value=0, initial=0)
+    signed_amount_wan = forms.DecimalField(label=_("Signed amount (万元)"), min_value=0, decimal_places=2, initial=0)
+    funds_in_place_wan = forms.DecimalField(label=_("Funds in place (万元)"), min_value=0, decimal_places=2, initial=0)
+    started_projects = forms.IntegerField(label=_("Projects started"), min_value=0, initial=0)
+
+
+class EventForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PromotionEvent.Kind.choices)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DatePicker())
+    ends_on = forms.DateField(label=_("Ends on"), widget=DatePicker())
+    place = forms.CharField(label=_("City"), max_length=40)
+    industries = forms.ModelMultipleChoiceField(
+        label=_("Industries"),
+        required=False,
+        queryset=Industry.objects.filter(is_active=True),
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=PromotionEvent.Status.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ParticipantsForm(BootstrapForm):
+    file = forms.FileField(
+        label=_("List of enterprises (.xlsx or .csv)"), help_text=_("A column 企业名称 or 统一社会信用代码.")
+    )

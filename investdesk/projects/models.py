@@ -104,6 +104,14 @@ class Project(models.Model):
     is_watched = models.BooleanField(_("watch list (重点盯)"), default=False)
     watch_reason = models.CharField(_("why it is watched"), max_length=200, blank=True)
     is_confidential = models.BooleanField(_("confidential"), default=True)
+    event = models.ForeignKey(
+        "PromotionEvent",
+        verbose_name=_("promotion event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+    )
     note = models.TextField(_("note"), blank=True)
     search_text = models.TextField(default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -242,3 +250,45 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.year}"
+
+
+class PromotionEvent(models.Model):
+    """A promotion conference (推介会), trade fair (展会, e.g. CIFIT 投洽会), symposium or inspection tour."""
+
+    class Kind(models.TextChoices):
+        CONFERENCE = "conference", _("Promotion conference")
+        FAIR = "fair", _("Trade fair")
+        SYMPOSIUM = "symposium", _("Symposium")
+        TOUR = "tour", _("Inspection tour")
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("Planning")
+        READY = "ready", _("Ready")
+        HELD = "held", _("Held")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    place = models.CharField(_("city"), max_length=40)
+    organiser = models.ForeignKey(Unit, verbose_name=_("organiser"), on_delete=models.PROTECT, related_name="+")
+    industries = models.ManyToManyField(Industry, verbose_name=_("industries"), blank=True, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNING)
+    participants = models.ManyToManyField(
+        Enterprise, verbose_name=_("participating enterprises"), blank=True, related_name="promotion_events"
+    )
+    note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    access = Access(owner="organiser")
+
+    class Meta:
+        verbose_name = _("promotion event")
+        verbose_name_plural = _("promotion events")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="event_period_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -209,3 +209,43 @@ def performance(*, user, year: int) -> Performance:
         contract_amount=totals["contract"] or Decimal(0),
         funds=funds or Decimal(0),
     )
+
+
+# --- promotion events -----------------------------------------------------------------------------
+
+
+def events_for_user(*, user):
+    from investdesk.projects.models import PromotionEvent
+
+    return (
+        policy.visible(user, PromotionEvent.objects.select_related("organiser"))
+        .annotate(participant_count=Count("participants", distinct=True))
+        .order_by("-starts_on", "name")
+    )
+
+
+def event_get_for_user(*, user, event_id: int):
+    from investdesk.projects.models import PromotionEvent
+
+    return policy.get_visible_or_404(user, PromotionEvent.objects.select_related("organiser"), pk=event_id)
+
+
+@dataclass
+class EventFigures:
+    participants: int
+    projects_sourced: int
+    projects_signed: int
+    signed_amount: Decimal
+
+
+def event_figures(*, event) -> EventFigures:
+    """An event's counts. Projects are counted whoever owns them (the figures of the event are not
+    confidential; the projects' details stay behind the policy)."""
+    sourced = Project.objects.filter(event=event)
+    signed = sourced.filter(signed_on__gte=event.starts_on, signed_on__lte=event.ends_on)
+    return EventFigures(
+        participants=event.participants.count(),
+        projects_sourced=sourced.count(),
+        projects_signed=signed.count(),
+        signed_amount=signed.aggregate(total=Sum("contract_amount_cny"))["total"] or Decimal(0),
+    )

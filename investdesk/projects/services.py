@@ -29,7 +29,7 @@ STAGE_NEEDS = {
 PROJECT_FIELDS = {
     "name", "investor", "industry", "amount", "currency", "fx_rate", "city", "owner", "leader", "method", "kind",
     "likelihood", "new_jobs", "expected_signing_on", "signed_on", "contract_amount_cny", "started_on",
-    "producing_on", "is_watched", "watch_reason", "is_confidential", "note",
+    "producing_on", "is_watched", "watch_reason", "is_confidential", "note", "event",
 }  # fmt: skip
 
 
@@ -290,3 +290,53 @@ def projects_remind(*, today: datetime.date | None = None, quiet_days: int = 30)
             url=f"/projects/{project.pk}/",
         )
     return sent
+
+
+# --- promotion events -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_create(
+    *,
+    actor,
+    name: str,
+    kind: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    place: str,
+    organiser: Unit | None = None,
+    industries=(),
+    status: str = "planning",
+    note: str = "",
+):
+    from investdesk.projects.models import PromotionEvent
+
+    _require_editor(actor)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise DomainError(_("The event cannot end before it starts."), field="ends_on")
+    event = PromotionEvent(
+        name=(name or "").strip(),
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        place=(place or "").strip(),
+        organiser=organiser or actor.unit,
+        status=status,
+        note=note,
+    )
+    full_clean(event)
+    event.save()
+    event.industries.set(industries)
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=event, changes=diff({}, snapshot(event)))
+    return event
+
+
+@transaction.atomic
+def event_add_participants(*, actor, event, enterprises) -> int:
+    _require_editor(actor)
+    existing = set(event.participants.values_list("pk", flat=True))
+    new = [e for e in enterprises if e.pk not in existing]
+    event.participants.add(*new)
+    if new:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=event, note=f"added {len(new)} participants")
+    return len(new)

@@ -5,6 +5,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,16 +15,27 @@ from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
+from investdesk.enterprises import importer as enterprise_importer
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.money import format_cny
 from investdesk.lib.paging import page_of
 from investdesk.projects import selectors, services
-from investdesk.projects.forms import FollowUpForm, FundsForm, MoveForm, ProjectFilterForm, ProjectForm, StatusForm
+from investdesk.projects.forms import (
+    EventForm,
+    FollowUpForm,
+    FundsForm,
+    MoveForm,
+    ParticipantsForm,
+    ProjectFilterForm,
+    ProjectForm,
+    StatusForm,
+    TargetForm,
+)
 from investdesk.projects.models import STAGE_ORDER, Stage
 
 FIELDS = ["name", "investor", "industry", "amount", "currency", "fx_rate", "city", "owner", "leader", "method", "kind",
-          "likelihood", "new_jobs", "expected_signing_on", "is_watched", "watch_reason", "note"]  # fmt: skip
+          "likelihood", "new_jobs", "expected_signing_on", "is_watched", "watch_reason", "event", "note"]  # fmt: skip
 
 
 @login_required
@@ -74,7 +86,9 @@ def project_form(request, project_id: int | None = None):
     initial = {f: getattr(project, f) for f in [*FIELDS, "version"]} if project else {}
     if not project and request.GET.get("investor"):
         initial["investor"] = request.GET["investor"]
-    form = ProjectForm(request.POST or None, initial=initial, investors=investors)
+    form = ProjectForm(
+        request.POST or None, initial=initial, investors=investors, events=selectors.events_for_user(user=request.user)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = data.pop("version")
@@ -209,7 +223,7 @@ def closing(request):
 
 
 @login_required
-def targets(request):
+def targets(request, target_form=None):
     today = timezone.localdate()
     try:
         year = int(request.GET.get("year") or today.year)
@@ -229,5 +243,97 @@ def targets(request):
             "rows": selectors.target_progress(user=request.user, year=year, as_of=as_of),
             "performance": selectors.performance(user=request.user, year=year),
             "elapsed": selectors.year_elapsed(year, as_of),
+            "target_form": target_form or TargetForm(),
+            "may_set_targets": policy.can(request.user, policy.Capability.DISPATCH),
         },
+        status=400 if target_form is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def target_set(request):
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    form = TargetForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.target_set(
+                actor=request.user,
+                unit=data["unit"],
+                year=year,
+                signed_projects=data["signed_projects"],
+                started_projects=data["started_projects"],
+                signed_amount_cny=data["signed_amount_wan"] * 10000,
+                funds_in_place_cny=data["funds_in_place_wan"] * 10000,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Target saved."))
+            return redirect(f"{reverse('projects:targets')}?year={year}")
+    return targets(request, target_form=form)
+
+
+# --- promotion events -----------------------------------------------------------------------------
+
+
+@login_required
+def event_list(request):
+    return render(
+        request,
+        "projects/events.html",
+        {
+            "events": selectors.events_for_user(user=request.user),
+            "can_edit": policy.can(request.user, policy.Capability.EDIT_RECORDS),
+        },
+    )
+
+
+@login_required
+def event_create(request):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    form = EventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = services.event_create(actor=request.user, **{**data, "industries": list(data["industries"])})
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:event", event_id=event.pk)
+    return render(request, "projects/event_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def event_detail(request, event_id: int):
+    event = selectors.event_get_for_user(user=request.user, event_id=event_id)
+    form = ParticipantsForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        policy.get_editable_or_404(request.user, type(event).objects.all(), pk=event.pk)
+        upload = form.cleaned_data["file"]
+        try:
+            enterprises = enterprise_importer.enterprises_from_list(
+                actor=request.user, filename=upload.name, content=upload.read()
+            )
+            services.event_add_participants(actor=request.user, event=event, enterprises=enterprises)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:event", event_id=event.pk)
+    return render(
+        request,
+        "projects/event_detail.html",
+        {
+            "event": event,
+            "figures": selectors.event_figures(event=event),
+            "form": form,
+            "participants": event.participants.order_by("name_key")[:200],
+            "projects": selectors.projects_for_user(user=request.user).filter(event=event),
+            "can_edit": policy.can_edit(request.user, event),
+        },
+        status=400 if form.errors else 200,
     )

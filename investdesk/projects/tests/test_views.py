@@ -41,3 +41,79 @@ def test_the_move_dialog_lists_what_the_stage_needs(client_for, project, owner):
 
 def test_money_is_shown_in_yi_yuan(client_for, project, owner):
     assert "50亿元" in client_for(owner).get(f"/projects/{project.pk}/").content.decode()
+
+
+def test_a_leader_sets_targets_in_wan_yuan_and_staff_may_not(client_for, leader, owner, units):
+    from investdesk.projects.models import Target
+
+    response = client_for(leader).post(
+        "/projects/targets/set/?year=2022",
+        {
+            "unit": units.chengdu.pk,
+            "signed_projects": 30,
+            "signed_amount_wan": "6000000",
+            "funds_in_place_wan": "0",
+            "started_projects": 20,
+        },
+    )
+    assert response.status_code == 302
+    target = Target.objects.get(unit=units.chengdu, year=2022)
+    assert target.signed_amount_cny == 60_000_000_000  # 600亿元
+    response = client_for(owner).post(
+        "/projects/targets/set/?year=2022",
+        {
+            "unit": units.chengdu.pk,
+            "signed_projects": 1,
+            "signed_amount_wan": "1",
+            "funds_in_place_wan": "0",
+            "started_projects": 0,
+        },
+    )
+    assert response.status_code == 400
+    assert Target.objects.get(unit=units.chengdu, year=2022).signed_projects == 30
+
+
+def test_promotion_events_count_participants_and_projects(client_for, owner, project, chengdu_enterprise):
+    import datetime
+
+    from investdesk.projects import selectors, services
+
+    client = client_for(owner)
+    response = client.post(
+        "/projects/events/new/",
+        {
+            "name": "投洽会四川专场",
+            "kind": "fair",
+            "starts_on": "2022-09-08",
+            "ends_on": "2022-09-11",
+            "place": "厦门",
+            "status": "held",
+        },
+    )
+    assert response.status_code == 302
+    event = selectors.events_for_user(user=owner).get()
+    services.event_add_participants(actor=owner, event=event, enterprises=[chengdu_enterprise])
+    services.project_update(actor=owner, project=project, version=None, event=event)
+    services.project_move_stage(
+        actor=owner,
+        project=project,
+        to="signed",
+        version=None,
+        owner=owner,
+        signed_on=datetime.date(2022, 9, 9),
+        contract_amount_cny=100,
+    )
+    figures = selectors.event_figures(event=event)
+    assert (figures.participants, figures.projects_sourced, figures.projects_signed) == (1, 1, 1)
+    bad = client.post(
+        "/projects/events/new/",
+        {
+            "name": "x",
+            "kind": "fair",
+            "starts_on": "2022-09-08",
+            "ends_on": "2022-09-01",
+            "place": "厦门",
+            "status": "held",
+        },
+    )
+    assert bad.status_code == 400 and "ends_on" in bad.context["form"].errors
