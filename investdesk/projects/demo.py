@@ -171,6 +171,7 @@ def load() -> dict:
         day = STORY - datetime.timedelta(days=rng.randint(1, 45))
         ProjectEvent.objects.filter(pk=event.pk).update(on=day, at=_at(day))
     events = _events(units, industries, people, leader)
+    _plan(units, industries, people)
     for unit_code, (signed, amount, funds, started) in TARGETS.items():
         services.target_set(
             actor=leader,
@@ -255,3 +256,35 @@ def _events(units, industries, people, leader) -> int:
     linked = Project.objects.filter(industry__code="food-beverage")[:3]
     Project.objects.filter(pk__in=[p.pk for p in linked]).update(event=cifit)
     return 2
+
+
+def _plan(units, industries, people) -> None:
+    """The Guangzhou office's precise promotion plan for electronic information (精准招商方案)."""
+    from investdesk.projects.models import PlanTarget
+
+    actor = people["guangzhou"]
+    plan = services.plan_create(
+        actor=actor,
+        name="电子信息产业链精准招商方案（粤港澳大湾区）",
+        industry=industries["electronic-information"],
+        description="疫情期间“不见面招商”，逐一电话、视频对接目标企业，静默管理结束后立即上门。",
+    )
+    projects = list(Project.objects.filter(source_unit__code="guangzhou", industry__code="electronic-information")[:4])
+    services.plan_add_targets(
+        actor=actor,
+        plan=plan,
+        enterprises=[p.investor for p in projects],
+        prospects=[
+            "深圳湾区光电科技有限公司",
+            "东莞精密电子集团有限公司",
+            "广州芯联半导体有限公司",
+            "佛山智能终端制造有限公司",
+            "珠海显示材料有限公司",
+            "惠州新能源电子有限公司",
+        ],
+    )
+    for target, project in zip(plan.targets.order_by("id"), projects, strict=False):
+        services.plan_target_link_project(target=target, project=project)
+    statuses = ["contacted", "interested", "contacted", "declined", "not_contacted", "interested"]
+    for target, status in zip(plan.targets.filter(project__isnull=True).order_by("id"), statuses, strict=False):
+        PlanTarget.objects.filter(pk=target.pk).update(status=status)

@@ -112,6 +112,8 @@ class ProjectFilterForm(BootstrapForm):
     min_wan = forms.DecimalField(label=_("From (万元)"), required=False, min_value=0)
     max_wan = forms.DecimalField(label=_("To (万元)"), required=False, min_value=0)
     signing_within_days = forms.IntegerField(label=_("Signing within (days)"), required=False, min_value=0)
+    signed_year = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    started_year = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def filters(self):
         from investdesk.projects.selectors import ProjectFilter
@@ -125,7 +127,8 @@ class ProjectFilterForm(BootstrapForm):
             industry=d["industry"].pk if d["industry"] else None, watched=d["watched"],
             min_amount=d["min_wan"] * 10000 if d["min_wan"] is not None else None,
             max_amount=d["max_wan"] * 10000 if d["max_wan"] is not None else None,
-            signing_within_days=d["signing_within_days"],
+            signing_within_days=d["signing_within_days"], signed_year=d["signed_year"],
+            started_year=d["started_year"],
         )  # fmt: skip
 
 
@@ -158,4 +161,31 @@ class EventForm(BootstrapForm):
 class ParticipantsForm(BootstrapForm):
     file = forms.FileField(
         label=_("List of enterprises (.xlsx or .csv)"), help_text=_("A column 企业名称 or 统一社会信用代码.")
+    )
+
+
+class PlanForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    industry = forms.ModelChoiceField(
+        label=_("Industry"), queryset=Industry.objects.filter(is_active=True), required=False
+    )
+    event = forms.ModelChoiceField(label=_("Promotion event"), queryset=PromotionEvent.objects.none(), required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].queryset = events
+
+
+class PlanTargetsForm(BootstrapForm):
+    prospects = forms.CharField(
+        label=_("New prospective investors"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One name per line; they are added to the registry as prospective."),
+    )
+    file = forms.FileField(
+        label=_("…or investors of the registry (.xlsx or .csv)"),
+        required=False,
+        help_text=_("A column 企业名称 or 统一社会信用代码."),
     )

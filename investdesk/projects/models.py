@@ -292,3 +292,69 @@ class PromotionEvent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PromotionPlan(models.Model):
+    """招商方案: the investors a chain, event or office sets out to approach, and how far each got."""
+
+    name = models.CharField(_("name"), max_length=120)
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event = models.ForeignKey(
+        PromotionEvent,
+        verbose_name=_("promotion event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plans",
+    )
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="+")
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    access = Access(owner="owner_unit")
+
+    class Meta:
+        verbose_name = _("promotion plan")
+        verbose_name_plural = _("promotion plans")
+        ordering = ["-created_at", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanTarget(models.Model):
+    class Status(models.TextChoices):
+        NOT_CONTACTED = "not_contacted", _("Not contacted")
+        CONTACTED = "contacted", _("Contacted")
+        INTERESTED = "interested", _("Interested")
+        PROJECT_CREATED = "project_created", _("Project created")
+        DECLINED = "declined", _("Declined")
+
+    plan = models.ForeignKey(PromotionPlan, on_delete=models.CASCADE, related_name="targets")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("investor"), on_delete=models.PROTECT, related_name="plan_targets"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_CONTACTED)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    project = models.OneToOneField(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="plan_target"
+    )
+
+    access = Access(parent="plan")
+
+    class Meta:
+        ordering = ["status", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "enterprise"], name="plan_target_once")]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.enterprise}"

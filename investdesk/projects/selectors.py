@@ -26,6 +26,8 @@ class ProjectFilter:
     min_amount: Decimal | None = None  # yuan
     max_amount: Decimal | None = None
     signing_within_days: int | None = None
+    signed_year: int | None = None  # drill-down from the targets page
+    started_year: int | None = None
 
 
 def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | None = None) -> QuerySet[Project]:
@@ -59,6 +61,10 @@ def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | 
             expected_signing_on__gte=today,
             expected_signing_on__lte=today + datetime.timedelta(days=f.signing_within_days),
         )
+    if f.signed_year:
+        qs = qs.filter(signed_on__year=f.signed_year)
+    if f.started_year:
+        qs = qs.filter(started_on__year=f.started_year)
     if where is not None:
         qs = qs.filter(where)
     # The latest follow-up and the next step it set: a card is red when that step is overdue.
@@ -249,3 +255,31 @@ def event_figures(*, event) -> EventFigures:
         projects_signed=signed.count(),
         signed_amount=signed.aggregate(total=Sum("contract_amount_cny"))["total"] or Decimal(0),
     )
+
+
+# --- promotion plans ------------------------------------------------------------------------------
+
+
+def plans_for_user(*, user):
+    from investdesk.projects.models import PlanTarget, PromotionPlan
+
+    return (
+        policy.visible(user, PromotionPlan.objects.select_related("industry", "event", "owner_unit"))
+        .annotate(
+            target_count=Count("targets", distinct=True),
+            converted=Count("targets", filter=Q(targets__status=PlanTarget.Status.PROJECT_CREATED), distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def plan_get_for_user(*, user, plan_id: int):
+    from investdesk.projects.models import PromotionPlan
+
+    return policy.get_visible_or_404(user, PromotionPlan.objects.select_related("industry", "event"), pk=plan_id)
+
+
+def plan_conversion(*, plan) -> dict[str, int]:
+    """How many targets are at each status; `converted` is the number that became projects."""
+    counts = dict(plan.targets.values_list("status").annotate(n=Count("id")))
+    return {"total": sum(counts.values()), "converted": counts.get("project_created", 0), **counts}

@@ -340,3 +340,72 @@ def event_add_participants(*, actor, event, enterprises) -> int:
     if new:
         audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=event, note=f"added {len(new)} participants")
     return len(new)
+
+
+# --- promotion plans ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(*, actor, name: str, industry=None, event=None, description: str = ""):
+    from investdesk.projects.models import PromotionPlan
+
+    _require_editor(actor)
+    plan = PromotionPlan(
+        name=(name or "").strip(), industry=industry, event=event, owner_unit=actor.unit, description=description
+    )
+    full_clean(plan)
+    plan.save()
+    audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=plan, changes=diff({}, snapshot(plan)))
+    return plan
+
+
+@transaction.atomic
+def plan_add_targets(*, actor, plan, enterprises=(), prospects: list[str] = ()) -> int:
+    """Add investors from the registry, and new prospective investors by name (created on the fly)."""
+    from investdesk.enterprises import services as enterprise_services
+    from investdesk.enterprises.models import Enterprise
+    from investdesk.projects.models import PlanTarget
+
+    _require_editor(actor)
+    chosen = list(enterprises)
+    for name in prospects:
+        if name and name.strip():
+            chosen.append(
+                enterprise_services.enterprise_create(
+                    actor=actor, name=name.strip(), status=Enterprise.Status.PROSPECTIVE, industry=plan.industry
+                )
+            )
+    added = 0
+    for enterprise in chosen:
+        _target, created = PlanTarget.objects.get_or_create(plan=plan, enterprise=enterprise, defaults={"owner": actor})
+        added += created
+    if added:
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=plan, note=f"added {added} targets")
+    return added
+
+
+@transaction.atomic
+def plan_target_update(*, actor, target, status: str, owner=None, note: str = ""):
+    from investdesk.projects.models import PlanTarget
+
+    _require_editor(actor)
+    if status not in PlanTarget.Status.values:
+        raise DomainError(_("Unknown status."), field="status")
+    if status == PlanTarget.Status.PROJECT_CREATED and target.project_id is None:
+        raise DomainError(_("Create the project from the plan; the status follows."), field="status")
+    before = snapshot(target)
+    target.status, target.note = status, (note or "").strip()[:200]
+    if owner is not None:
+        target.owner = owner
+    target.save()
+    audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=target, changes=diff(before, snapshot(target)))
+    return target
+
+
+def plan_target_link_project(*, target, project) -> None:
+    """A project created from a plan's target keeps the link, and the target counts as converted."""
+    from investdesk.projects.models import PlanTarget
+
+    target.project = project
+    target.status = PlanTarget.Status.PROJECT_CREATED
+    target.save(update_fields=["project", "status"])

@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,8 @@ from investdesk.projects.forms import (
     FundsForm,
     MoveForm,
     ParticipantsForm,
+    PlanForm,
+    PlanTargetsForm,
     ProjectFilterForm,
     ProjectForm,
     StatusForm,
@@ -84,6 +87,12 @@ def project_form(request, project_id: int | None = None):
     project = selectors.project_get_editable(user=request.user, project_id=project_id) if project_id else None
     investors = enterprise_selectors.enterprises_for_user(user=request.user).order_by("name_key")
     initial = {f: getattr(project, f) for f in [*FIELDS, "version"]} if project else {}
+    plan_target = None
+    if not project and (request.GET.get("plan_target") or request.POST.get("plan_target")):
+        plan_target = _editable_plan_target(request, request.GET.get("plan_target") or request.POST["plan_target"])
+        initial.update(
+            investor=plan_target.enterprise_id, industry=plan_target.plan.industry_id, event=plan_target.plan.event_id
+        )
     if not project and request.GET.get("investor"):
         initial["investor"] = request.GET["investor"]
     form = ProjectForm(
@@ -98,11 +107,18 @@ def project_form(request, project_id: int | None = None):
                 project = services.project_update(actor=request.user, project=project, version=version, **data)
             else:
                 project = services.project_create(actor=request.user, **data)
+                if plan_target is not None:
+                    services.plan_target_link_project(target=plan_target, project=project)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             return redirect("projects:detail", project_id=project.pk)
-    return render(request, "projects/form.html", {"form": form, "project": project}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "projects/form.html",
+        {"form": form, "project": project, "plan_target": plan_target},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -337,3 +353,92 @@ def event_detail(request, event_id: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- promotion plans ------------------------------------------------------------------------------
+
+
+def _editable_plan_target(request, target_id):
+    from investdesk.projects.models import PlanTarget
+
+    target = PlanTarget.objects.select_related("plan", "enterprise").filter(pk=int(target_id or 0)).first()
+    if target is None:
+        raise Http404
+    policy.get_editable_or_404(request.user, type(target.plan).objects.all(), pk=target.plan_id)
+    return target
+
+
+@login_required
+def plan_list(request):
+    return render(
+        request,
+        "projects/plans.html",
+        {
+            "plans": selectors.plans_for_user(user=request.user),
+            "can_edit": policy.can(request.user, policy.Capability.EDIT_RECORDS),
+        },
+    )
+
+
+@login_required
+def plan_create(request):
+    policy.require(request.user, policy.Capability.EDIT_RECORDS)
+    form = PlanForm(request.POST or None, events=selectors.events_for_user(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.plan_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:plan", plan_id=plan.pk)
+    return render(request, "projects/plan_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def plan_detail(request, plan_id: int):
+    from investdesk.projects.models import PlanTarget
+
+    plan = selectors.plan_get_for_user(user=request.user, plan_id=plan_id)
+    form = PlanTargetsForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        policy.get_editable_or_404(request.user, type(plan).objects.all(), pk=plan.pk)
+        data = form.cleaned_data
+        try:
+            enterprises = []
+            if data.get("file"):
+                enterprises = enterprise_importer.enterprises_from_list(
+                    actor=request.user, filename=data["file"].name, content=data["file"].read()
+                )
+            services.plan_add_targets(
+                actor=request.user, plan=plan, enterprises=enterprises, prospects=data["prospects"].splitlines()
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("projects:plan", plan_id=plan.pk)
+    return render(
+        request,
+        "projects/plan_detail.html",
+        {
+            "plan": plan,
+            "form": form,
+            "conversion": selectors.plan_conversion(plan=plan),
+            "targets": plan.targets.select_related("enterprise", "owner", "project"),
+            "statuses": PlanTarget.Status.choices,
+            "can_edit": policy.can_edit(request.user, plan),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def plan_target_update(request, target_id: int):
+    target = _editable_plan_target(request, target_id)
+    try:
+        services.plan_target_update(
+            actor=request.user, target=target, status=request.POST.get("status", ""), note=request.POST.get("note", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("projects:plan", plan_id=target.plan_id)

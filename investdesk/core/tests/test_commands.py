@@ -53,6 +53,10 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     assert Project.objects.filter(source_unit__code="chongqing").count() == 20
     assert Project.objects.filter(stage="signed", contract_amount_cny__isnull=False).exists()
     assert Target.objects.filter(year=2022, unit__code="chengdu").exists()
+    from investdesk.projects.models import PlanTarget, PromotionEvent
+
+    assert PromotionEvent.objects.filter(place="厦门", status="held").exists()
+    assert PlanTarget.objects.filter(status="project_created", project__isnull=False).count() == 4
 
 
 def test_no_user_exists_after_migrate(db):

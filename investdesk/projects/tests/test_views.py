@@ -117,3 +117,54 @@ def test_promotion_events_count_participants_and_projects(client_for, owner, pro
         },
     )
     assert bad.status_code == 400 and "ends_on" in bad.context["form"].errors
+
+
+def test_target_figures_drill_down_to_their_projects(client_for, owner, project, units):
+    import datetime
+
+    from investdesk.projects import services
+
+    services.project_move_stage(
+        actor=owner,
+        project=project,
+        to="signed",
+        version=None,
+        owner=owner,
+        signed_on=datetime.date(2022, 9, 9),
+        contract_amount_cny=100,
+    )
+    client = client_for(owner)
+    body = client.get(f"/projects/list/?unit={units.chengdu.pk}&signed_year=2022").content.decode()
+    assert project.name in body
+    assert project.name not in client.get(f"/projects/list/?unit={units.chengdu.pk}&signed_year=2021").content.decode()
+
+
+def test_a_promotion_plan_converts_targets_into_linked_projects(client_for, owner, chengdu_enterprise, industry):
+    from investdesk.projects.models import PlanTarget, Project
+
+    client = client_for(owner)
+    response = client.post("/projects/plans/new/", {"name": "电子信息产业链招商方案", "industry": industry.pk})
+    plan_url = response["Location"]
+    client.post(plan_url, {"prospects": "深圳某某半导体有限公司\n"})
+    targets = PlanTarget.objects.order_by("id")
+    assert targets.count() == 1 and targets[0].enterprise.status == "prospective"
+    target = targets[0]
+    client.post(f"/projects/plan-targets/{target.pk}/", {"status": "interested", "note": "有意向"})
+    target.refresh_from_db()
+    assert target.status == "interested"
+    page = client.get(f"/projects/new/?plan_target={target.pk}")
+    assert page.context["form"].initial["investor"] == target.enterprise_id
+    response = client.post(
+        "/projects/new/",
+        {
+            "plan_target": target.pk,
+            "name": "半导体封测项目",
+            "investor": target.enterprise_id,
+            "currency": "CNY",
+            "kind": "new",
+        },
+    )
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.status == "project_created" and target.project == Project.objects.get(name="半导体封测项目")
+    assert "1" in client.get(plan_url).content.decode()
