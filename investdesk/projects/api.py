@@ -179,3 +179,35 @@ class EventOut(Schema):
 @paginate
 def events(request):
     return selectors.events_for_user(user=request.auth)
+
+
+class ProjectPatch(Schema):
+    """Send only what changes, with the `version` you read. Stages move through /stage."""
+
+    version: int
+    name: str | None = Field(None, min_length=1, max_length=120)
+    amount: Decimal | None = None
+    currency: str | None = None
+    fx_rate: Decimal | None = None
+    city: str | None = None
+    owner_id: int | None = None
+    expected_signing_on: datetime.date | None = None
+    is_watched: bool | None = None
+    watch_reason: str | None = None
+    note: str | None = None
+
+
+@router.patch("/projects/{project_id}", response=ProjectOut)
+def project_patch(request, project_id: int, payload: ProjectPatch):
+    project = selectors.project_get_editable(user=request.auth, project_id=project_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    if "owner_id" in data:
+        data["owner"] = _owner(data.pop("owner_id"))
+    return services.project_update(actor=request.auth, project=project, version=version, **data)
+
+
+@router.get("/projects-figures")
+def project_figures(request, year: int):
+    figures = selectors.pipeline_figures(user=request.auth, year=year)
+    return figures.__dict__

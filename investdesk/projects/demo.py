@@ -163,12 +163,16 @@ def load() -> dict:
                 next_step_on=STORY + datetime.timedelta(days=rng.randint(-5, 20)),
             )
             counts[code] = counts.get(code, 0) + 1
-    ProjectEvent.objects.filter(kind="created").update(
-        on=STORY - datetime.timedelta(days=60), at=_at(STORY - datetime.timedelta(days=60))
-    )
+    for event in ProjectEvent.objects.filter(kind="created").select_related("project"):
+        # Entered some weeks before the story, and always before a signing.
+        signed_on = event.project.signed_on
+        day = (signed_on or STORY) - datetime.timedelta(days=rng.randint(20, 80))
+        ProjectEvent.objects.filter(pk=event.pk).update(on=day, at=_at(day))
     # Stage moves the story does not date (signing and start have their own dates) happened in summer.
-    for event in ProjectEvent.objects.filter(kind="stage", on__gt=STORY):
-        day = STORY - datetime.timedelta(days=rng.randint(1, 45))
+    for event in ProjectEvent.objects.filter(kind="stage", on__gt=STORY).select_related("project"):
+        entered = ProjectEvent.objects.filter(project=event.project, kind="created").values_list("on", flat=True)[0]
+        until = min(event.project.signed_on or STORY, STORY)  # moves before signing happened before it
+        day = entered + datetime.timedelta(days=rng.randint(1, max((until - entered).days - 1, 1)))
         ProjectEvent.objects.filter(pk=event.pk).update(on=day, at=_at(day))
     events = _events(units, industries, people, leader)
     _plan(units, industries, people)
@@ -192,7 +196,7 @@ def _walk(project, stage, *, actor, owner, rng, amount):
         if step == Stage.NEGOTIATING:
             fields["owner"] = owner
         if step == Stage.SIGNED:
-            fields["signed_on"] = datetime.date(2022, rng.randint(1, 8), rng.randint(1, 28))
+            fields["signed_on"] = datetime.date(2022, rng.randint(4, 8), rng.randint(1, 28))
             fields["contract_amount_cny"] = amount
         if step == Stage.STARTED:
             fields["started_on"] = datetime.date(2022, 9, rng.randint(1, 13))

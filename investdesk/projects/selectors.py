@@ -11,7 +11,7 @@ from django.utils import timezone
 from investdesk.core import policy
 from investdesk.core.models import Unit
 from investdesk.lib.chinese_text import normalize_query
-from investdesk.projects.models import STAGE_ORDER, FollowUp, FundsInPlace, Project, Stage, Target
+from investdesk.projects.models import STAGE_ORDER, FollowUp, FundsInPlace, Project, ProjectEvent, Stage, Target
 
 
 @dataclass
@@ -178,7 +178,8 @@ def target_progress(*, user, year: int, as_of: datetime.date | None = None) -> l
     elapsed = year_elapsed(year, as_of)
     visible = policy.visible(user, Project.objects.all())
     rows = []
-    for target in Target.objects.filter(year=year).select_related("unit").order_by("unit__path"):
+    targets = policy.visible(user, Target.objects.filter(year=year)).select_related("unit").order_by("unit__path")
+    for target in targets:
         mine = visible.filter(owner_unit__path__startswith=target.unit.path)
         signed = mine.filter(signed_on__year=year, signed_on__lte=as_of)
         money = signed.aggregate(total=Sum("contract_amount_cny"))["total"] or Decimal(0)
@@ -283,3 +284,41 @@ def plan_conversion(*, plan) -> dict[str, int]:
     """How many targets are at each status; `converted` is the number that became projects."""
     counts = dict(plan.targets.values_list("status").annotate(n=Count("id")))
     return {"total": sum(counts.values()), "converted": counts.get("project_created", 0), **counts}
+
+
+# --- pipeline figures ----------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineFigures:
+    by_stage: dict[str, int]
+    created: int
+    converted: int  # created in the year and signed since
+    median_days_to_sign: float | None
+    lost_or_dropped: int
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.converted / self.created if self.created else 0.0
+
+
+def pipeline_figures(*, user, year: int) -> PipelineFigures:
+    """The funnel (projects by stage, ongoing), conversion of the year's new projects to signed, and
+    the median days from creation to signing — read from the projects' event history."""
+    import statistics
+
+    visible = policy.visible(user, Project.objects.all())
+    by_stage = dict(visible.filter(status__in=["ongoing", "delayed"]).values_list("stage").annotate(n=Count("id")))
+    created = ProjectEvent.objects.filter(project__in=visible, kind="created", on__year=year)
+    signed_moves = {
+        e.project_id: e.on
+        for e in ProjectEvent.objects.filter(project__in=visible, kind="stage", to_value=Stage.SIGNED).order_by("on")
+    }
+    durations = [(signed_moves[c.project_id] - c.on).days for c in created if c.project_id in signed_moves]
+    return PipelineFigures(
+        by_stage={stage: by_stage.get(stage, 0) for stage in STAGE_ORDER},
+        created=created.count(),
+        converted=len(durations),
+        median_days_to_sign=statistics.median(durations) if durations else None,
+        lost_or_dropped=visible.filter(status__in=["lost", "dropped"]).count(),
+    )

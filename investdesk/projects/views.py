@@ -259,6 +259,7 @@ def targets(request, target_form=None):
             "rows": selectors.target_progress(user=request.user, year=year, as_of=as_of),
             "performance": selectors.performance(user=request.user, year=year),
             "elapsed": selectors.year_elapsed(year, as_of),
+            "pipeline": selectors.pipeline_figures(user=request.user, year=year),
             "target_form": target_form or TargetForm(),
             "may_set_targets": policy.can(request.user, policy.Capability.DISPATCH),
         },

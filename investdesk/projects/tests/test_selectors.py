@@ -104,3 +104,23 @@ def test_close_to_signing(project, owner):
         expected_signing_on=datetime.date.today() + datetime.timedelta(days=10),
     )
     assert list(selectors.close_to_signing(user=owner)) == [Project.objects.get(pk=project.pk)]
+
+
+def test_pipeline_figures_from_the_history(owner, leader, chengdu_enterprise):
+    from investdesk.projects.models import ProjectEvent
+
+    signed = _signed(owner, chengdu_enterprise, "甲", amount_yi=1, signed_on=datetime.date(2022, 6, 1))
+    ProjectEvent.objects.filter(project=signed, kind="created").update(on=datetime.date(2022, 3, 3))
+    open_project = services.project_create(actor=owner, name="乙", investor=chengdu_enterprise)
+    ProjectEvent.objects.filter(project=open_project, kind="created").update(on=datetime.date(2022, 4, 1))
+    figures = selectors.pipeline_figures(user=leader, year=2022)
+    assert figures.created == 2 and figures.converted == 1 and figures.conversion_rate == 0.5
+    assert figures.median_days_to_sign == (datetime.date(2022, 6, 1) - datetime.date(2022, 3, 3)).days
+    assert figures.by_stage["signed"] == 1 and figures.by_stage["lead"] == 1
+
+
+def test_a_unit_sees_only_its_own_targets(owner, outsider, leader, units):
+    services.target_set(actor=leader, unit=units.chengdu, year=2022, signed_projects=3)
+    services.target_set(actor=leader, unit=units.mianyang, year=2022, signed_projects=4)
+    assert [r.unit for r in selectors.target_progress(user=owner, year=2022)] == [units.chengdu]
+    assert len(selectors.target_progress(user=leader, year=2022)) == 2
