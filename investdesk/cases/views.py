@@ -21,6 +21,7 @@ from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import VisitProblem
 from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
+from investdesk.lib.params import int_or_none
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -50,7 +51,7 @@ def queue(request):
     if name not in selectors.QUEUES:
         name = "all"
     cases = selectors.case_queue(
-        user=request.user, queue=name, q=request.GET.get("q"), category=request.GET.get("category") or None
+        user=request.user, queue=name, q=request.GET.get("q"), category=int_or_none(request.GET.get("category"))
     )
     context = {
         "queue": name,
@@ -66,17 +67,16 @@ def queue(request):
 @login_required
 def case_create(request):
     problem = None
-    if request.GET.get("problem") or request.POST.get("problem"):
-        problem = get_object_or_404(
-            VisitProblem.objects.select_related("visit__enterprise"),
-            pk=request.GET.get("problem") or request.POST.get("problem"),
-        )
+    problem_id = int_or_none(request.GET.get("problem") or request.POST.get("problem"))
+    if problem_id:
+        problem = get_object_or_404(VisitProblem.objects.select_related("visit__enterprise"), pk=problem_id)
         # Raising a case from a problem needs the visit to be visible.
         enterprise_selectors.visit_get_for_user(user=request.user, visit_id=problem.visit_id)
         enterprise = problem.visit.enterprise
     else:
         enterprise = enterprise_selectors.enterprise_get_for_user(
-            user=request.user, enterprise_id=request.GET.get("enterprise") or request.POST.get("enterprise") or 0
+            user=request.user,
+            enterprise_id=int_or_none(request.GET.get("enterprise") or request.POST.get("enterprise")) or 0,
         )
     initial = {"title": problem.description[:60], "description": problem.description} if problem else {}
     form = CaseForm(request.POST or None, initial=initial)
@@ -164,7 +164,7 @@ def case_act(request, case_id: int):
 @login_required
 @require_POST
 def bulk_assign(request):
-    lead_unit = Unit.objects.filter(pk=request.POST.get("lead_unit") or 0, is_active=True).first()
+    lead_unit = Unit.objects.filter(pk=int_or_none(request.POST.get("lead_unit")) or 0, is_active=True).first()
     ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
     done, failed = 0, []
     for case in selectors.cases_for_user(user=request.user).filter(pk__in=ids):

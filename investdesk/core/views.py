@@ -35,6 +35,7 @@ from investdesk.core.forms import (
 )
 from investdesk.core.models import ApiToken, AuditEntry, Role, Unit
 from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.params import int_or_none
 
 PAGE_SIZE = 50
 
@@ -234,7 +235,7 @@ def token_revoke(request, token_id: int):
 @login_required
 def directory(request):
     people = selectors.people_for_directory(
-        user=request.user, q=request.GET.get("q"), unit_id=_int(request.GET.get("unit"))
+        user=request.user, q=request.GET.get("q"), unit_id=int_or_none(request.GET.get("unit"))
     )
     template = "core/directory.html#rows" if request.htmx else "core/directory.html"
     return render(
@@ -255,7 +256,7 @@ def person_detail(request, person_id: int):
 @login_required
 def directory_export(request):
     q = request.GET.get("q")
-    people = selectors.people_for_directory(user=request.user, q=q, unit_id=_int(request.GET.get("unit")))
+    people = selectors.people_for_directory(user=request.user, q=q, unit_id=int_or_none(request.GET.get("unit")))
     rows = [
         (
             p.name,
@@ -284,13 +285,6 @@ def directory_export(request):
     )
     audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"directory q={q or ''} rows={len(rows)}")
     return attachment(content, filename=f"{_('Directory')}-{timezone.localdate():%Y%m%d}.xlsx")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 # --- administrators: units ----------------------------------------------------------------------
@@ -338,7 +332,7 @@ def manage_people(request):
     people = selectors.people_for_admin(
         user=request.user,
         q=request.GET.get("q"),
-        unit_id=_int(request.GET.get("unit")),
+        unit_id=int_or_none(request.GET.get("unit")),
         role=request.GET.get("role") or None,
         active=active,
     )

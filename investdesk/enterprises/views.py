@@ -30,6 +30,7 @@ from investdesk.enterprises.forms import (
 from investdesk.enterprises.models import Chamber, Enterprise, Visit
 from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
+from investdesk.lib.params import int_or_none
 from investdesk.lib.tabular import MAX_BYTES
 
 ENTERPRISE_FORM_FIELDS = ["name", "name_en", "uscc", "city", "address", "industry", "ownership", "investor_country",
@@ -173,10 +174,9 @@ def contact_delete(request, enterprise_id: int, contact_id: int):
 def _visit_form(request, *, enterprise: Enterprise, visit: Visit | None):
     actions = selectors.service_actions_for_user(user=request.user)
     action = visit.action if visit else None
-    if visit is None and request.POST.get("action"):
-        action = actions.filter(pk=request.POST.get("action")).first()
-    elif visit is None and request.GET.get("action"):
-        action = actions.filter(pk=request.GET.get("action")).first()
+    action_id = int_or_none(request.POST.get("action") or request.GET.get("action"))
+    if visit is None and action_id:
+        action = actions.filter(pk=action_id).first()
     questions = action.questions.all() if action else []
     initial = {
         "visited_on": timezone.localdate(),

@@ -21,6 +21,7 @@ from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.money import format_cny
 from investdesk.lib.paging import page_of
+from investdesk.lib.params import int_or_none
 from investdesk.projects import selectors, services
 from investdesk.projects.forms import (
     EventForm,
@@ -362,7 +363,7 @@ def event_detail(request, event_id: int):
 def _editable_plan_target(request, target_id):
     from investdesk.projects.models import PlanTarget
 
-    target = PlanTarget.objects.select_related("plan", "enterprise").filter(pk=int(target_id or 0)).first()
+    target = PlanTarget.objects.select_related("plan", "enterprise").filter(pk=int_or_none(target_id) or 0).first()
     if target is None:
         raise Http404
     policy.get_editable_or_404(request.user, type(target.plan).objects.all(), pk=target.plan_id)

@@ -173,3 +173,14 @@ def test_a_thank_you_letter_for_the_enterprise_without_a_case(client_for, owner,
     assert ThankYouLetter.objects.get().case is None
     assert "感谢一对一服务" in client.get(f"/enterprises/{chengdu_enterprise.pk}/").content.decode()
     assert client_for(outsider).get(f"/cases/letters/new/{chengdu_enterprise.pk}/").status_code == 404
+
+
+def test_nonsense_in_the_address_is_ignored_or_404_never_500(client_for, dispatcher, case):
+    client = client_for(dispatcher)
+    assert client.get("/cases/?queue=all&category=abc&page=x").status_code == 200
+    assert client.get("/cases/new/?problem=abc").status_code == 404
+    assert client.get("/cases/new/?enterprise=abc").status_code == 404
+    assert client.get(f"/enterprises/{case.enterprise_id}/visits/new/?action=abc").status_code == 200
+    assert client.get("/projects/list/?unit=abc&stage=nonsense&min_wan=x").status_code == 200
+    assert client.get("/enterprises/?industry=abc&city=nowhere&page=-1").status_code == 200
+    assert client.get("/directory/?unit=abc").status_code == 200
