@@ -320,14 +320,21 @@ def chamber_update(
 
 
 @transaction.atomic
-def chamber_add_members(*, actor, chamber: Chamber, enterprises) -> int:
+def enterprises_attach(*, actor, record, relation: str, enterprises) -> int:
+    """Add enterprises to a record's many-to-many `relation` (a chamber's members, an action's targets,
+    an event's participants); returns how many were new, and audits them on the record."""
     _require_editor(actor)
-    existing = set(chamber.members.values_list("pk", flat=True))
+    manager = getattr(record, relation)
+    existing = set(manager.values_list("pk", flat=True))
     new = [e for e in enterprises if e.pk not in existing]
-    chamber.members.add(*new)
+    manager.add(*new)
     if new:
-        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=chamber, note=f"added {len(new)} members")
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=record, note=f"added {len(new)} {relation}")
     return len(new)
+
+
+def chamber_add_members(*, actor, chamber: Chamber, enterprises) -> int:
+    return enterprises_attach(actor=actor, record=chamber, relation="members", enterprises=enterprises)
 
 
 # --- service actions ------------------------------------------------------------------------------
@@ -369,13 +376,7 @@ def service_action_create(
 @transaction.atomic
 def service_action_add_targets(*, actor, action: ServiceAction, enterprises) -> int:
     """Add target enterprises (from a filter or an uploaded list); returns how many were new."""
-    _require_editor(actor)
-    existing = set(action.targets.values_list("pk", flat=True))
-    new = [e for e in enterprises if e.pk not in existing]
-    action.targets.add(*new)
-    if new:
-        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=action, note=f"added {len(new)} targets")
-    return len(new)
+    return enterprises_attach(actor=actor, record=action, relation="targets", enterprises=enterprises)
 
 
 @transaction.atomic

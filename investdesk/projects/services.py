@@ -333,13 +333,9 @@ def event_create(
 
 @transaction.atomic
 def event_add_participants(*, actor, event, enterprises) -> int:
-    _require_editor(actor)
-    existing = set(event.participants.values_list("pk", flat=True))
-    new = [e for e in enterprises if e.pk not in existing]
-    event.participants.add(*new)
-    if new:
-        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=event, note=f"added {len(new)} participants")
-    return len(new)
+    from investdesk.enterprises.services import enterprises_attach
+
+    return enterprises_attach(actor=actor, record=event, relation="participants", enterprises=enterprises)
 
 
 # --- promotion plans ------------------------------------------------------------------------------

@@ -189,49 +189,36 @@ def move(request, project_id: int):
     )
 
 
-@login_required
-@require_POST
-def set_status(request, project_id: int):
+def _project_form_post(request, project_id: int, form_class, service, name: str):
+    """A form on the project page: apply it through `service`, or show the page again with its errors."""
     project = selectors.project_get_editable(user=request.user, project_id=project_id)
-    form = StatusForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.project_set_status(actor=request.user, project=project, **form.cleaned_data)
+            service(actor=request.user, project=project, **form.cleaned_data)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             return redirect("projects:detail", project_id=project.pk)
-    return project_detail(request, project_id, status=form)
+    return project_detail(request, project_id, **{name: form})
+
+
+@login_required
+@require_POST
+def set_status(request, project_id: int):
+    return _project_form_post(request, project_id, StatusForm, services.project_set_status, "status")
 
 
 @login_required
 @require_POST
 def add_follow_up(request, project_id: int):
-    project = selectors.project_get_editable(user=request.user, project_id=project_id)
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.follow_up_add(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            return redirect("projects:detail", project_id=project.pk)
-    return project_detail(request, project_id, follow_up=form)
+    return _project_form_post(request, project_id, FollowUpForm, services.follow_up_add, "follow_up")
 
 
 @login_required
 @require_POST
 def add_funds(request, project_id: int):
-    project = selectors.project_get_editable(user=request.user, project_id=project_id)
-    form = FundsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.funds_add(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            return redirect("projects:detail", project_id=project.pk)
-    return project_detail(request, project_id, funds=form)
+    return _project_form_post(request, project_id, FundsForm, services.funds_add, "funds")
 
 
 @login_required
