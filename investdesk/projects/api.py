@@ -6,7 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from investdesk.core.errors import DomainError
-from investdesk.core.models import User
+from investdesk.core.models import Unit, User
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import Industry
 from investdesk.projects import selectors, services
@@ -29,7 +29,9 @@ class ProjectOut(Schema):
     owner_id: int | None
     stage: str
     status: str
+    likelihood: str
     expected_signing_on: datetime.date | None
+    expected_start_on: datetime.date | None
     signed_on: datetime.date | None
     contract_amount_cny: Decimal | None
     started_on: datetime.date | None
@@ -48,7 +50,9 @@ class ProjectIn(Schema):
     owner_id: int | None = None
     method: str = ""
     kind: str = "new"
+    likelihood: str = ""
     expected_signing_on: datetime.date | None = None
+    expected_start_on: datetime.date | None = None
     is_watched: bool = False
     watch_reason: str = ""
 
@@ -91,6 +95,8 @@ class ProjectQuery(Schema):
     city: str | None = None
     industry: int | None = None
     watched: bool = False
+    likelihood: str | None = None
+    signing_overdue: bool = False
 
 
 def _owner(owner_id):
@@ -156,11 +162,49 @@ def follow_up_add(request, project_id: int, payload: FollowUpIn):
 def targets(request, year: int, as_of: datetime.date | None = None):
     rows = selectors.target_progress(user=request.auth, year=year, as_of=as_of)
     return [
-        {"unit_id": r.unit.pk, "unit": r.unit.name, "elapsed": r.elapsed,
+        {"unit_id": r.unit.pk, "unit": r.unit.name, "elapsed": r.elapsed, "expected": r.expected,
+         "quarterly": r.quarterly,
          **{name: {"target": getattr(r, name).target, "actual": getattr(r, name).actual, "rate": getattr(r, name).rate}
             for name in ("signed_projects", "signed_amount", "funds_in_place", "started_projects")}}
         for r in rows
     ]  # fmt: skip
+
+
+class TargetIn(Schema):
+    """Amounts in yuan; the quarterly split (cumulative percent due by the end of Q1–Q3) is optional."""
+
+    unit_id: int
+    year: int = Field(..., ge=2000, le=2100)
+    signed_projects: int = Field(0, ge=0)
+    signed_amount_cny: Decimal = Field(Decimal(0), ge=0)
+    funds_in_place_cny: Decimal = Field(Decimal(0), ge=0)
+    started_projects: int = Field(0, ge=0)
+    q1_pct: int | None = Field(None, ge=0, le=100)
+    q2_pct: int | None = Field(None, ge=0, le=100)
+    q3_pct: int | None = Field(None, ge=0, le=100)
+
+
+class TargetOut(Schema):
+    id: int
+    unit_id: int
+    year: int
+    signed_projects: int
+    signed_amount_cny: Decimal
+    funds_in_place_cny: Decimal
+    started_projects: int
+    q1_pct: int | None
+    q2_pct: int | None
+    q3_pct: int | None
+    version: int
+
+
+@router.put("/targets", response=TargetOut)
+def target_set(request, payload: TargetIn):
+    data = payload.dict()
+    unit = Unit.objects.filter(pk=data.pop("unit_id"), is_active=True).first()
+    if unit is None:
+        raise DomainError(_("No active unit has this id."), field="unit_id")
+    return services.target_set(actor=request.auth, unit=unit, **data)
 
 
 class EventOut(Schema):
@@ -181,6 +225,52 @@ def events(request):
     return selectors.events_for_user(user=request.auth)
 
 
+@router.get("/events/{event_id}")
+def event_get(request, event_id: int):
+    event = selectors.event_get_for_user(user=request.auth, event_id=event_id)
+    figures = selectors.event_figures(event=event)
+    return {
+        **EventOut.model_validate(event).model_dump(),
+        "industry_ids": [i.pk for i in event.industries.all()],
+        "participant_ids": list(event.participants.values_list("pk", flat=True)),
+        "figures": figures.__dict__,
+    }
+
+
+class PlanTargetOut(Schema):
+    id: int
+    enterprise_id: int
+    status: str
+    owner_id: int | None
+    note: str
+    project_id: int | None
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    industry_id: int | None
+    event_id: int | None
+    owner_unit_id: int
+    description: str
+
+
+@router.get("/plans", response=list[PlanOut])
+@paginate
+def plans(request):
+    return selectors.plans_for_user(user=request.auth)
+
+
+@router.get("/plans/{plan_id}")
+def plan_get(request, plan_id: int):
+    plan = selectors.plan_get_for_user(user=request.auth, plan_id=plan_id)
+    return {
+        **PlanOut.model_validate(plan).model_dump(),
+        "targets": [PlanTargetOut.model_validate(t).model_dump() for t in plan.targets.order_by("id")],
+        "conversion": selectors.plan_conversion(plan=plan),
+    }
+
+
 class ProjectPatch(Schema):
     """Send only what changes, with the `version` you read. Stages move through /stage."""
 
@@ -191,7 +281,9 @@ class ProjectPatch(Schema):
     fx_rate: Decimal | None = None
     city: str | None = None
     owner_id: int | None = None
+    likelihood: str | None = None
     expected_signing_on: datetime.date | None = None
+    expected_start_on: datetime.date | None = None
     is_watched: bool | None = None
     watch_reason: str | None = None
     note: str | None = None

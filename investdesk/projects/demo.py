@@ -174,6 +174,7 @@ def load() -> dict:
         until = min(event.project.signed_on or STORY, STORY)  # moves before signing happened before it
         day = entered + datetime.timedelta(days=rng.randint(1, max((until - entered).days - 1, 1)))
         ProjectEvent.objects.filter(pk=event.pk).update(on=day, at=_at(day))
+    _schedule()
     events = _events(units, industries, people, leader)
     _plan(units, industries, people)
     for unit_code, (signed, amount, funds, started) in TARGETS.items():
@@ -185,6 +186,9 @@ def load() -> dict:
             signed_amount_cny=Decimal(amount) * 100_000_000,
             funds_in_place_cny=Decimal(funds) * 100_000_000,
             started_projects=started,
+            # Chengdu splits its year by quarter (Q3 the decisive quarter); the others use the
+            # elapsed share of the year.
+            **({"q1_pct": 15, "q2_pct": 40, "q3_pct": 75} if unit_code == "chengdu" else {}),
         )
     return {"projects": sum(counts.values()), "events": events, **counts}
 
@@ -211,6 +215,26 @@ def _walk(project, stage, *, actor, owner, rng, amount):
             amount_cny=(amount * Decimal(rng.choice(["0.2", "0.3", "0.5"]))).quantize(Decimal(1)),
         )
     return project
+
+
+def _schedule() -> None:
+    """The owners' judgement of each open project (likelihood to land, by stage) and the start date
+    expected at signing, some weeks after it. A separate random stream keeps the rest of the demo
+    as it was."""
+    rng = random.Random(2022_09_05)
+    likely = {
+        Stage.LEAD: ["", "low"],
+        Stage.INTENTION: ["low", "medium"],
+        Stage.NEGOTIATING: ["medium", "high"],
+        Stage.ABOUT_TO_SIGN: ["high"],
+    }
+    for project in Project.objects.order_by("pk"):
+        if project.stage in likely:
+            Project.objects.filter(pk=project.pk).update(likelihood=rng.choice(likely[project.stage]))
+        elif project.signed_on:
+            Project.objects.filter(pk=project.pk).update(
+                expected_start_on=project.signed_on + datetime.timedelta(days=rng.randint(45, 120))
+            )
 
 
 def _fresh_name(rng, product: str, used: set[str]) -> str:

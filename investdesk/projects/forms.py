@@ -35,6 +35,7 @@ class ProjectForm(VersionedForm):
     )
     new_jobs = forms.IntegerField(label=_("New jobs"), min_value=0, required=False)
     expected_signing_on = forms.DateField(label=_("Expected signing date"), required=False, widget=DatePicker())
+    expected_start_on = forms.DateField(label=_("Expected start date"), required=False, widget=DatePicker())
     is_watched = forms.BooleanField(label=_("Watch list (重点盯)"), required=False)
     watch_reason = forms.CharField(label=_("Why it is watched"), max_length=200, required=False)
     event = forms.ModelChoiceField(
@@ -112,6 +113,12 @@ class ProjectFilterForm(BootstrapForm):
     min_wan = forms.DecimalField(label=_("From (万元)"), required=False, min_value=0)
     max_wan = forms.DecimalField(label=_("To (万元)"), required=False, min_value=0)
     signing_within_days = forms.IntegerField(label=_("Signing within (days)"), required=False, min_value=0)
+    likelihood = forms.ChoiceField(
+        label=_("Likelihood to land"),
+        choices=[("", _("Any likelihood")), *Project.Likelihood.choices, ("none", _("Not assessed"))],
+        required=False,
+    )
+    signing_overdue = forms.BooleanField(label=_("Past expected signing date"), required=False)
     signed_year = forms.IntegerField(required=False, widget=forms.HiddenInput)
     started_year = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -128,7 +135,8 @@ class ProjectFilterForm(BootstrapForm):
             min_amount=d["min_wan"] * 10000 if d["min_wan"] is not None else None,
             max_amount=d["max_wan"] * 10000 if d["max_wan"] is not None else None,
             signing_within_days=d["signing_within_days"], signed_year=d["signed_year"],
-            started_year=d["started_year"],
+            started_year=d["started_year"], likelihood=d["likelihood"] or None,
+            signing_overdue=d["signing_overdue"],
         )  # fmt: skip
 
 
@@ -140,6 +148,17 @@ class TargetForm(BootstrapForm):
     signed_amount_wan = forms.DecimalField(label=_("Signed amount (万元)"), min_value=0, decimal_places=2, initial=0)
     funds_in_place_wan = forms.DecimalField(label=_("Funds in place (万元)"), min_value=0, decimal_places=2, initial=0)
     started_projects = forms.IntegerField(label=_("Projects started"), min_value=0, initial=0)
+    q1_pct = forms.IntegerField(
+        label=_("Due by end of Q1 (%)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_(
+            "Optional quarterly split, cumulative; leave the three empty to use the elapsed share of the year."
+        ),
+    )
+    q2_pct = forms.IntegerField(label=_("Due by end of Q2 (%)"), min_value=0, max_value=100, required=False)
+    q3_pct = forms.IntegerField(label=_("Due by end of Q3 (%)"), min_value=0, max_value=100, required=False)
 
 
 class EventForm(BootstrapForm):

@@ -1,8 +1,10 @@
 """The investment project pipeline: 线索 → 意向 → 在谈 → 拟签约 → 已签约 → 已开工 → 已投产."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +93,7 @@ class Project(models.Model):
     likelihood = models.CharField(_("likelihood to land"), max_length=10, choices=Likelihood.choices, blank=True)
     new_jobs = models.PositiveIntegerField(_("new jobs"), null=True, blank=True)
     expected_signing_on = models.DateField(_("expected signing date"), null=True, blank=True)
+    expected_start_on = models.DateField(_("expected start date"), null=True, blank=True)
     signed_on = models.DateField(_("signing date"), null=True, blank=True)
     contract_amount_cny = models.DecimalField(
         _("contract amount (yuan)"), max_digits=18, decimal_places=2, null=True, blank=True
@@ -137,6 +140,19 @@ class Project(models.Model):
     @property
     def city_name(self) -> str:
         return CITY_NAMES.get(self.city, "")
+
+    @property
+    def signing_slip(self) -> int | None:
+        """Days the actual signing came after the expected date (negative: early)."""
+        if self.signed_on and self.expected_signing_on:
+            return (self.signed_on - self.expected_signing_on).days
+        return None
+
+    @property
+    def start_slip(self) -> int | None:
+        if self.started_on and self.expected_start_on:
+            return (self.started_on - self.expected_start_on).days
+        return None
 
     @property
     def stage_index(self) -> int:
@@ -238,6 +254,12 @@ class Target(models.Model):
     signed_amount_cny = models.DecimalField(_("signed amount (yuan)"), max_digits=18, decimal_places=2, default=0)
     funds_in_place_cny = models.DecimalField(_("funds in place (yuan)"), max_digits=18, decimal_places=2, default=0)
     started_projects = models.PositiveIntegerField(_("projects started"), default=0)
+    # Optional quarterly split (分季度): the share of the year's goals due by the end of Q1, Q2 and
+    # Q3, cumulative, in percent (Q4 is always 100). Without it the expected share is the elapsed
+    # share of the year.
+    q1_pct = models.PositiveSmallIntegerField(_("due by end of Q1 (%)"), null=True, blank=True)
+    q2_pct = models.PositiveSmallIntegerField(_("due by end of Q2 (%)"), null=True, blank=True)
+    q3_pct = models.PositiveSmallIntegerField(_("due by end of Q3 (%)"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     access = Access(owner="unit")
@@ -250,6 +272,39 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.year}"
+
+    @property
+    def quarterly(self) -> list[int] | None:
+        split = [self.q1_pct, self.q2_pct, self.q3_pct]
+        return None if None in split else [*split, 100]
+
+    def clean(self):
+        split = [self.q1_pct, self.q2_pct, self.q3_pct]
+        if any(v is not None for v in split):
+            if None in split:
+                raise ValidationError({"q3_pct": _("Give the share due by the end of each of Q1, Q2 and Q3.")})
+            if not (split[0] <= split[1] <= split[2] <= 100):
+                raise ValidationError(
+                    {"q2_pct": _("The quarterly shares are cumulative: each at least the one before, at most 100.")}
+                )
+
+    def expected_share(self, as_of: datetime.date) -> float:
+        """The share of the year's goals due by `as_of`: the quarterly split, interpolated by day
+        within a quarter, or the elapsed share of the year without a split."""
+        start, end = datetime.date(self.year, 1, 1), datetime.date(self.year, 12, 31)
+        if as_of < start:
+            return 0.0
+        if as_of >= end:
+            return 1.0
+        split = self.quarterly
+        if split is None:
+            return ((as_of - start).days + 1) / ((end - start).days + 1)
+        quarter = (as_of.month - 1) // 3
+        q_start = datetime.date(self.year, quarter * 3 + 1, 1)
+        q_end = datetime.date(self.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1) - datetime.timedelta(days=1)
+        before = split[quarter - 1] if quarter else 0
+        within = ((as_of - q_start).days + 1) / ((q_end - q_start).days + 1)
+        return (before + (split[quarter] - before) * within) / 100
 
 
 class PromotionEvent(models.Model):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from investdesk.core import policy
 from investdesk.core.models import Unit
@@ -28,6 +29,12 @@ class ProjectFilter:
     signing_within_days: int | None = None
     signed_year: int | None = None  # drill-down from the targets page
     started_year: int | None = None
+    likelihood: str | None = None  # high / medium / low, or "none" for not assessed
+    signing_overdue: bool = False  # expected signing date passed, not signed
+
+
+OPEN_STAGES = STAGE_ORDER[:4]  # before 已签约
+OPEN_STATUSES = ["ongoing", "delayed"]
 
 
 def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | None = None) -> QuerySet[Project]:
@@ -65,6 +72,10 @@ def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | 
         qs = qs.filter(signed_on__year=f.signed_year)
     if f.started_year:
         qs = qs.filter(started_on__year=f.started_year)
+    if f.likelihood:
+        qs = qs.filter(likelihood="" if f.likelihood == "none" else f.likelihood)
+    if f.signing_overdue:
+        qs = qs.filter(expected_signing_on__lt=timezone.localdate(), stage__in=OPEN_STAGES, status__in=OPEN_STATUSES)
     if where is not None:
         qs = qs.filter(where)
     # The latest follow-up and the next step it set: a card is red when that step is overdue.
@@ -131,10 +142,12 @@ class UnitProgress:
     signed_amount: Measure
     funds_in_place: Measure
     started_projects: Measure
-    elapsed: float
+    elapsed: float  # share of the year elapsed
+    expected: float  # share of the goals due by now: the quarterly split, or `elapsed` without one
+    quarterly: list[int] | None = None
 
     def ahead(self, measure: Measure) -> bool | None:
-        return None if measure.rate is None else measure.rate >= self.elapsed
+        return None if measure.rate is None else measure.rate >= self.expected
 
 
 @dataclass
@@ -169,7 +182,8 @@ def year_elapsed(year: int, as_of: datetime.date) -> float:
 
 
 def target_progress(*, user, year: int, as_of: datetime.date | None = None) -> list[UnitProgress]:
-    """Each unit's actual against its target for the year, with the elapsed share of the year.
+    """Each unit's actual against its target for the year, with the share of it due by `as_of`
+    (the target's quarterly split, or the elapsed share of the year).
 
     Actuals count the projects owned by the unit and its sub-units, in the user's scope: signed
     (signing date in the year), their contract amounts, funds in place received in the year, and
@@ -194,6 +208,8 @@ def target_progress(*, user, year: int, as_of: datetime.date | None = None) -> l
             funds_in_place=Measure(target.funds_in_place_cny, funds),
             started_projects=Measure(Decimal(target.started_projects), Decimal(started)),
             elapsed=elapsed,
+            expected=target.expected_share(as_of),
+            quarterly=target.quarterly,
         ))  # fmt: skip
     return rows
 
@@ -321,4 +337,56 @@ def pipeline_figures(*, user, year: int) -> PipelineFigures:
         converted=len(durations),
         median_days_to_sign=statistics.median(durations) if durations else None,
         lost_or_dropped=visible.filter(status__in=["lost", "dropped"]).count(),
+    )
+
+
+# --- schedule: likelihood, expected against actual dates ----------------------------------------
+
+
+@dataclass
+class Slippage:
+    count: int  # projects with both dates
+    on_time: int  # actual on or before the expected date
+    median_days: float | None  # median of actual minus expected (positive: late)
+
+
+@dataclass
+class ScheduleFigures:
+    by_likelihood: list[tuple[str, str, int, Decimal]]  # (key, label, open projects, their amount)
+    signing_overdue: int
+    signing: Slippage
+    start: Slippage
+
+
+def _slippage(pairs) -> Slippage:
+    import statistics
+
+    days = [(actual - expected).days for actual, expected in pairs]
+    return Slippage(
+        count=len(days),
+        on_time=sum(1 for d in days if d <= 0),
+        median_days=statistics.median(days) if days else None,
+    )
+
+
+def schedule_figures(*, user, year: int) -> ScheduleFigures:
+    """How the open pipeline is judged (likelihood to land, count and amount), how many projects are
+    past their expected signing date, and how the year's signings and starts kept to the expected
+    dates."""
+    visible = policy.visible(user, Project.objects.all())
+    open_projects = visible.filter(stage__in=OPEN_STAGES, status__in=OPEN_STATUSES)
+    rows = {
+        r["likelihood"]: r for r in open_projects.values("likelihood").annotate(n=Count("id"), amount=Sum("amount_cny"))
+    }
+    by_likelihood = [
+        (key or "none", label, rows.get(key, {}).get("n", 0), rows.get(key, {}).get("amount") or Decimal(0))
+        for key, label in [*Project.Likelihood.choices, ("", _("Not assessed"))]
+    ]
+    signed = visible.filter(signed_on__year=year, expected_signing_on__isnull=False)
+    started = visible.filter(started_on__year=year, expected_start_on__isnull=False)
+    return ScheduleFigures(
+        by_likelihood=by_likelihood,
+        signing_overdue=open_projects.filter(expected_signing_on__lt=timezone.localdate()).count(),
+        signing=_slippage(signed.values_list("signed_on", "expected_signing_on")),
+        start=_slippage(started.values_list("started_on", "expected_start_on")),
     )

@@ -28,8 +28,8 @@ STAGE_NEEDS = {
 }
 PROJECT_FIELDS = {
     "name", "investor", "industry", "amount", "currency", "fx_rate", "city", "owner", "leader", "method", "kind",
-    "likelihood", "new_jobs", "expected_signing_on", "signed_on", "contract_amount_cny", "started_on",
-    "producing_on", "is_watched", "watch_reason", "is_confidential", "note", "event",
+    "likelihood", "new_jobs", "expected_signing_on", "expected_start_on", "signed_on", "contract_amount_cny",
+    "started_on", "producing_on", "is_watched", "watch_reason", "is_confidential", "note", "event",
 }  # fmt: skip
 
 

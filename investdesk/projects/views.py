@@ -39,7 +39,8 @@ from investdesk.projects.forms import (
 from investdesk.projects.models import STAGE_ORDER, Stage
 
 FIELDS = ["name", "investor", "industry", "amount", "currency", "fx_rate", "city", "owner", "leader", "method", "kind",
-          "likelihood", "new_jobs", "expected_signing_on", "is_watched", "watch_reason", "event", "note"]  # fmt: skip
+          "likelihood", "new_jobs", "expected_signing_on", "expected_start_on", "is_watched", "watch_reason", "event",
+          "note"]  # fmt: skip
 
 
 @login_required
@@ -248,6 +249,7 @@ def targets(request, target_form=None):
             "performance": selectors.performance(user=request.user, year=year),
             "elapsed": selectors.year_elapsed(year, as_of),
             "pipeline": selectors.pipeline_figures(user=request.user, year=year),
+            "schedule": selectors.schedule_figures(user=request.user, year=year),
             "target_form": target_form or TargetForm(),
             "may_set_targets": policy.can(request.user, policy.Capability.DISPATCH),
         },
@@ -274,6 +276,9 @@ def target_set(request):
                 started_projects=data["started_projects"],
                 signed_amount_cny=data["signed_amount_wan"] * 10000,
                 funds_in_place_cny=data["funds_in_place_wan"] * 10000,
+                q1_pct=data["q1_pct"],
+                q2_pct=data["q2_pct"],
+                q3_pct=data["q3_pct"],
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

@@ -124,3 +124,70 @@ def test_a_unit_sees_only_its_own_targets(owner, outsider, leader, units):
     services.target_set(actor=leader, unit=units.mianyang, year=2022, signed_projects=4)
     assert [r.unit for r in selectors.target_progress(user=owner, year=2022)] == [units.chengdu]
     assert len(selectors.target_progress(user=leader, year=2022)) == 2
+
+
+def test_a_quarterly_split_sets_what_is_due(owner, leader, units, chengdu_enterprise):
+    """With a split of 10/40/70/100 a unit is judged against 70% at the end of September, not the
+    elapsed 74.8%; within a quarter the share grows by day."""
+    target = services.target_set(
+        actor=leader, unit=units.chengdu, year=2022, signed_projects=10, q1_pct=10, q2_pct=40, q3_pct=70
+    )
+    assert target.expected_share(datetime.date(2022, 3, 31)) == 0.10
+    assert target.expected_share(datetime.date(2022, 9, 30)) == 0.70
+    assert target.expected_share(datetime.date(2022, 12, 31)) == 1.0
+    assert target.expected_share(datetime.date(2021, 12, 31)) == 0.0
+    mid_q4 = target.expected_share(datetime.date(2022, 11, 15))
+    assert 0.70 < mid_q4 < 1.0 and abs(mid_q4 - (0.70 + 0.30 * 46 / 92)) < 1e-9
+    for i in range(7):
+        _signed(owner, chengdu_enterprise, f"项目{i}", amount_yi=1, signed_on=datetime.date(2022, 9, 1))
+    [row] = selectors.target_progress(user=leader, year=2022, as_of=datetime.date(2022, 9, 30))
+    assert row.quarterly == [10, 40, 70, 100] and row.expected == 0.70
+    assert row.signed_projects.rate == 0.7 and row.ahead(row.signed_projects) is True  # 70% ≥ 70% due
+    assert row.elapsed > 0.7  # judged by the elapsed share, the same unit would be behind
+
+
+def test_a_quarterly_split_must_be_whole_and_cumulative(leader, units):
+    import pytest
+
+    from investdesk.core.errors import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        services.target_set(actor=leader, unit=units.chengdu, year=2022, q1_pct=10, q2_pct=40)
+    assert exc.value.field == "q3_pct"
+    with pytest.raises(DomainError) as exc:
+        services.target_set(actor=leader, unit=units.chengdu, year=2022, q1_pct=50, q2_pct=40, q3_pct=70)
+    assert exc.value.field == "q2_pct"
+
+
+def test_schedule_figures(owner, leader, chengdu_enterprise, time_machine):
+    time_machine.move_to(datetime.datetime(2022, 9, 15, 10, tzinfo=datetime.UTC))
+    early = _signed(owner, chengdu_enterprise, "早", amount_yi=1, signed_on=datetime.date(2022, 3, 1))
+    services.project_update(
+        actor=owner, project=early, version=None, expected_signing_on=datetime.date(2022, 3, 10)
+    )  # signed 9 days early
+    late = _signed(owner, chengdu_enterprise, "晚", amount_yi=1, signed_on=datetime.date(2022, 6, 1))
+    services.project_update(actor=owner, project=late, version=None, expected_signing_on=datetime.date(2022, 5, 1))
+    for name, likelihood, amount, expected in [
+        ("高一", "high", 3, datetime.date(2022, 9, 1)),  # overdue
+        ("高二", "high", 2, datetime.date(2022, 10, 1)),
+        ("低", "low", 1, None),
+        ("未评", "", 5, None),
+    ]:
+        services.project_create(
+            actor=owner,
+            name=name,
+            investor=chengdu_enterprise,
+            amount=amount * YI,
+            likelihood=likelihood,
+            expected_signing_on=expected,
+        )
+    figures = selectors.schedule_figures(user=leader, year=2022)
+    rows = {key: (n, amount) for key, _label, n, amount in figures.by_likelihood}
+    assert rows == {"high": (2, 5 * YI), "medium": (0, 0), "low": (1, YI), "none": (1, 5 * YI)}
+    assert figures.signing_overdue == 1
+    assert (figures.signing.count, figures.signing.on_time, figures.signing.median_days) == (2, 1, (31 - 9) / 2)
+    assert figures.start.count == 0 and figures.start.median_days is None
+    overdue = selectors.projects_for_user(user=leader, filters=selectors.ProjectFilter(signing_overdue=True))
+    assert [p.name for p in overdue] == ["高一"]
+    unassessed = selectors.projects_for_user(user=leader, filters=selectors.ProjectFilter(likelihood="none"))
+    assert "未评" in {p.name for p in unassessed} and "高一" not in {p.name for p in unassessed}

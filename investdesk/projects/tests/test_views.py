@@ -105,6 +105,10 @@ def test_promotion_events_count_participants_and_projects(client_for, owner, pro
     )
     figures = selectors.event_figures(event=event)
     assert (figures.participants, figures.projects_sourced, figures.projects_signed) == (1, 1, 1)
+    from investdesk.projects.tests.test_api import _auth
+
+    api = client_for(owner).get(f"/api/v1/events/{event.pk}", **_auth(owner)).json()
+    assert api["participant_ids"] == [chengdu_enterprise.pk] and api["figures"]["projects_signed"] == 1
     bad = client.post(
         "/projects/events/new/",
         {
@@ -168,3 +172,36 @@ def test_a_promotion_plan_converts_targets_into_linked_projects(client_for, owne
     target.refresh_from_db()
     assert target.status == "project_created" and target.project == Project.objects.get(name="半导体封测项目")
     assert "1" in client.get(plan_url).content.decode()
+
+
+def test_the_targets_page_shows_the_quarterly_split_and_the_schedule(client_for, leader, units):
+    response = client_for(leader).post(
+        "/projects/targets/set/?year=2022",
+        {
+            "unit": units.chengdu.pk,
+            "signed_projects": 10,
+            "signed_amount_wan": "0",
+            "funds_in_place_wan": "0",
+            "started_projects": 0,
+            "q1_pct": 10,
+            "q2_pct": 60,
+            "q3_pct": 50,
+        },
+    )
+    assert response.status_code == 400 and "q2_pct" in response.context["target_form"].errors
+    client_for(leader).post(
+        "/projects/targets/set/?year=2022",
+        {
+            "unit": units.chengdu.pk,
+            "signed_projects": 10,
+            "signed_amount_wan": "0",
+            "funds_in_place_wan": "0",
+            "started_projects": 0,
+            "q1_pct": 10,
+            "q2_pct": 40,
+            "q3_pct": 70,
+        },
+    )
+    page = client_for(leader).get("/projects/targets/?year=2022&as_of=2022-09-30")
+    html = page.content.decode()
+    assert "10/40/70/100%" in html and "70.0%" in html and 'id="schedule"' in html
