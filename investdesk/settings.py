@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "investdesk.enterprises",
     "investdesk.cases",
     "investdesk.projects",
+    "investdesk.emergency",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,8 @@ CASE_DEADLINE_WORKDAYS = {
 }
 CASE_CO_HANDLING_WORKDAYS = envint("CASE_CO_HANDLING_WORKDAYS", 3)  # co-units answer the lead unit
 CASE_RETURN_WORKDAYS = envint("CASE_RETURN_WORKDAYS", 1)  # a unit may return a case it does not own
+# Emergency response: the partner department a blocked relief shipment is routed to (its unit code).
+TRANSPORT_UNIT_CODE = envstr("TRANSPORT_UNIT_CODE", "jiaotong")
 # Deadlines count from the day after assignment (the usual rule); 1 counts the assignment day too.
 CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)
 PROJECT_QUIET_DAYS = envint("PROJECT_QUIET_DAYS", 30)  # a project without follow-up this long reminds its owner

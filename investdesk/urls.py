@@ -12,6 +12,7 @@ urlpatterns = [
     path("enterprises/", include("investdesk.enterprises.urls")),
     path("cases/", include("investdesk.cases.urls")),
     path("projects/", include("investdesk.projects.urls")),
+    path("emergency/", include("investdesk.emergency.urls")),
     path("f/<str:token>/", case_views.public_follow_up, name="follow_up"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

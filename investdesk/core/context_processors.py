@@ -13,7 +13,7 @@ MODULES = [
     ("cases:queue", _("Cases"), "clipboard-check"),
     ("projects:board", _("Projects"), "kanban"),
     ("outreach:campaigns", _("Outreach"), "envelope-paper"),
-    ("relief:incidents", _("Emergency response"), "heart-pulse"),
+    ("emergency:incidents", _("Emergency response"), "heart-pulse"),
     ("reports:dashboard", _("Dashboard"), "bar-chart-line"),
     ("reports:bulletins", _("Work bulletins"), "file-earmark-text"),
     ("directory", _("Directory"), "person-lines-fill"),

@@ -26,7 +26,8 @@ def to_cny(amount, rate) -> Decimal:
 
 
 def _trim(number: Decimal, places: int) -> str:
-    text = f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,f}"
+    # No thousands separators: Chinese reports write 1530万元 and 12345.68亿元.
+    text = f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

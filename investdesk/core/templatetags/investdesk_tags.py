@@ -28,3 +28,11 @@ def yuan(value) -> str:
     from investdesk.lib.money import format_cny
 
     return format_cny(value)
+
+
+@register.filter
+def masked_phone(value) -> str:
+    """138****5678: personal numbers in lists and boards."""
+    from investdesk.lib.masking import mask_phone
+
+    return mask_phone(value)

@@ -11,6 +11,9 @@ from investdesk.core.models import Role, Unit, User
 def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     call_command("demo", "--quiet-logins")
     call_command("demo", "--quiet-logins")
+    from investdesk.emergency.tests.test_demo import check_emergency_story
+
+    check_emergency_story()
     assert Unit.objects.filter(kind=Unit.Kind.CITY).count() == 21
     assert set(Unit.objects.filter(kind=Unit.Kind.OFFICE).values_list("code", flat=True)) == {
         "shanghai",

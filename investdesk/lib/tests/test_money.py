@@ -11,9 +11,9 @@ from investdesk.lib.money import format_cny, to_cny, to_decimal
         (6_000_000, "600万元"),  # Toyota's donation in the brief
         (340_000_000, "3.4亿元"),  # the total of the brief
         (Decimal("12345"), "1.23万元"),
-        (Decimal("9999.5"), "9,999.5元"),
+        (Decimal("9999.5"), "9999.5元"),
         (0, "0元"),
-        (Decimal("1234567890123.45"), "12,345.68亿元"),
+        (Decimal("1234567890123.45"), "12345.68亿元"),
         (None, ""),
     ],
 )
