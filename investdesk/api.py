@@ -94,9 +94,11 @@ from investdesk.core.api import router as core_router  # noqa: E402
 from investdesk.emergency.api import router as emergency_router  # noqa: E402
 from investdesk.enterprises.api import router as enterprises_router  # noqa: E402
 from investdesk.projects.api import router as projects_router  # noqa: E402
+from investdesk.reports.api import router as reports_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", enterprises_router)
 api.add_router("/", cases_router)
 api.add_router("/", projects_router)
 api.add_router("/", emergency_router)
+api.add_router("/", reports_router)

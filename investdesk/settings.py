@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "investdesk.cases",
     "investdesk.projects",
     "investdesk.emergency",
+    "investdesk.reports",
 ]
 
 MIDDLEWARE = [

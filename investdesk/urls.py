@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/", include("investdesk.cases.urls")),
     path("projects/", include("investdesk.projects.urls")),
     path("emergency/", include("investdesk.emergency.urls")),
+    path("reports/", include("investdesk.reports.urls")),
     path("f/<str:token>/", case_views.public_follow_up, name="follow_up"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -14,6 +14,9 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     from investdesk.emergency.tests.test_demo import check_emergency_story
 
     check_emergency_story()
+    from investdesk.reports.tests.test_demo import check_bulletin_story
+
+    check_bulletin_story()
     assert Unit.objects.filter(kind=Unit.Kind.CITY).count() == 21
     assert set(Unit.objects.filter(kind=Unit.Kind.OFFICE).values_list("code", flat=True)) == {
         "shanghai",
