@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.xlsx", views.queue_export, name="export"),
     path("new/", views.case_create, name="create"),
     path("bulk-assign/", views.bulk_assign, name="bulk_assign"),
     path("<int:case_id>/", views.case_detail, name="detail"),

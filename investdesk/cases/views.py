@@ -5,7 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from investdesk.cases import selectors, services
@@ -19,7 +21,7 @@ from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry, Unit
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import VisitProblem
-from investdesk.lib.excel import attachment
+from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 
@@ -305,3 +307,25 @@ def enterprise_letter_add(request, enterprise_id: int):
     return render(
         request, "cases/letter_form.html", {"form": form, "enterprise": enterprise}, status=400 if form.errors else 200
     )
+
+
+@login_required
+def queue_export(request):
+    """The queue as .xlsx, with the same queue, search and category as the page."""
+    name = request.GET.get("queue") or "all"
+    if name not in selectors.QUEUES:
+        name = "all"
+    cases = selectors.case_queue(
+        user=request.user, queue=name, q=request.GET.get("q"), category=int_or_none(request.GET.get("category"))
+    ).select_related("enterprise", "category", "lead_unit")
+    rows = [(c.number, timezone.localtime(c.registered_at).date(), c.enterprise.name, c.title, c.category.name,
+             c.get_urgency_display(), c.get_status_display(), c.lead_unit.name if c.lead_unit else "", c.due_on,
+             timezone.localtime(c.resolved_at).date() if c.resolved_at else None, c.get_satisfaction_display())
+            for c in cases.iterator()]  # fmt: skip
+    headers = [_("Number"), _("Registered"), _("Enterprise"), pgettext("heading", "Title"), _("Category"),
+               _("Urgency"), _("Status"), _("Lead unit"), _("Due"), _("Resolved"), _("Satisfaction")]  # fmt: skip
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"cases queue={name} rows={len(rows)}")
+    content = xlsx_bytes(
+        title=_("Cases"), headers=headers, rows=rows, widths=[14, 12, 28, 30, 12, 8, 10, 24, 12, 12, 10]
+    )
+    return attachment(content, filename=f"{_('Cases')}-{timezone.localdate():%Y%m%d}.xlsx")

@@ -33,6 +33,7 @@ from investdesk.emergency.forms import (
 from investdesk.emergency.models import CriticalEnterprise, Donation, Receipt, Shipment, VolunteerService
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.masking import mask_phone
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 
@@ -641,3 +642,42 @@ def critical_case(request, critical_id: int):
             messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
     return critical_detail(request, critical_id, case_form=form)
+
+
+@login_required
+def shipments_export(request):
+    incident = _incident(request)
+    if incident is None:
+        raise Http404
+    qs = selectors.shipments_for_user(
+        user=request.user, scope=_scope(request, incident), state=request.GET.get("state")
+    )
+    rows = [(s.goods, s.quantity, s.measure, s.origin, f"{s.destination}{s.township}", s.carrier, s.plate, s.driver,
+             mask_phone(s.driver_phone), s.get_transit_pass_display(), s.get_state_display(), s.state_reason,
+             timezone.localtime(s.departed_at).replace(tzinfo=None) if s.departed_at else None,
+             timezone.localtime(s.delivered_at).replace(tzinfo=None) if s.delivered_at else None,
+             s.case.number if s.case_id else "", s.owner_unit.name) for s in qs.iterator()]  # fmt: skip
+    headers = [_("Goods"), _("Quantity"), _("Unit of measure"), _("Origin"), _("Destination"), _("Carrier"),
+               _("Vehicle plate"), _("Driver"), _("Driver's phone"), _("Transit pass"), _("State"), _("Reason"),
+               _("Departed at"), _("Delivered at"), _("Case"), _("Owning unit")]  # fmt: skip
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"shipments rows={len(rows)}")
+    content = xlsx_bytes(title=_("Shipments"), headers=headers, rows=rows)
+    return attachment(content, filename=f"{incident.name}-{_('Shipments')}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@login_required
+def continuity_export(request):
+    incident = _incident(request)
+    if incident is None:
+        raise Http404
+    qs = selectors.critical_for_user(
+        user=request.user, scope=_scope(request, incident), not_normal=request.GET.get("not_normal") == "1"
+    )
+    rows = [(c.enterprise.name, c.why, c.get_status_display(), c.status_on, c.reason, c.owner_unit.name)
+            for c in qs.iterator()]  # fmt: skip
+    headers = [_("Enterprise"), _("Why it is critical"), _("Production"), _("As of"), _("Reason"), _("Owning unit")]
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"critical rows={len(rows)}")
+    content = xlsx_bytes(title=_("Production continuity"), headers=headers, rows=rows, widths=[30, 30, 10, 12, 30, 24])
+    return attachment(
+        content, filename=f"{incident.name}-{_('Production continuity')}-{timezone.localdate():%Y%m%d}.xlsx"
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("stale/", views.stale_list, name="stale"),
     path("visits/", views.visit_list, name="visits"),
+    path("visits/export.xlsx", views.visit_export, name="visit_export"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit"),
     path("chambers/", views.chamber_list, name="chambers"),
     path("chambers/new/", views.chamber_form, name="chamber_create"),

@@ -28,7 +28,7 @@ from investdesk.enterprises.forms import (
     VisitForm,
 )
 from investdesk.enterprises.models import Chamber, Enterprise, Visit
-from investdesk.lib.excel import attachment
+from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 from investdesk.lib.tabular import MAX_BYTES
@@ -260,6 +260,21 @@ def visit_detail(request, visit_id: int):
 def visit_list(request):
     page = page_of(selectors.visits_for_user(user=request.user), request.GET.get("page"))
     return render(request, "enterprises/visit_list.html", {"page": page})
+
+
+@login_required
+def visit_export(request):
+    """The visits the user may see, as .xlsx (the problems raised in each in one cell)."""
+    visits = selectors.visits_for_user(user=request.user)
+    rows = [(v.visited_on, v.enterprise.name, v.get_mode_display(), v.get_status_display(),
+             v.action.name if v.action_id else "", "、".join(u.label for u in v.units.all()),
+             "、".join(s.name for s in v.staff.all()), v.summary, "；".join(p.description for p in v.problems.all()))
+            for v in visits]  # fmt: skip
+    headers = [_("Date"), _("Enterprise"), _("Mode"), _("Status"), _("Service action"), _("Units"), _("Staff"),
+               _("Summary"), _("Problems")]  # fmt: skip
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"visits rows={len(rows)}")
+    content = xlsx_bytes(title=_("Visits"), headers=headers, rows=rows, widths=[12, 28, 8, 8, 16, 20, 16, 40, 40])
+    return attachment(content, filename=f"{_('Visits')}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from investdesk.core.forms import BootstrapForm, DatePicker, UnitChoiceField, VersionedForm
 from investdesk.core.models import Unit
@@ -34,7 +35,7 @@ class ScopeForm(BootstrapForm):
 
 
 class BulletinDraftForm(ScopeForm):
-    title = forms.CharField(label=_("Title"), max_length=120, required=False,
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=120, required=False,
                             help_text=_("Left empty, the title names the unit and the period."))  # fmt: skip
     name = forms.CharField(label=_("Bulletin name"), max_length=60, initial="工作简报")
     keys = forms.MultipleChoiceField(label=_("Sections"), widget=forms.CheckboxSelectMultiple, choices=())
@@ -49,7 +50,7 @@ class BulletinDraftForm(ScopeForm):
 
 class BulletinEditForm(VersionedForm):
     name = forms.CharField(label=_("Bulletin name"), max_length=60)
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=120)
     rounded = forms.BooleanField(label=_("Round counts down and say 余 (e.g. 130余家)"), required=False)
     send_to = forms.CharField(label=_("报 (sent up to)"), max_length=200, required=False)
     copy_to = forms.CharField(label=_("送 (copied to)"), max_length=200, required=False)

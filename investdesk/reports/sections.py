@@ -11,6 +11,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from investdesk.core import policy
 from investdesk.core.models import Unit
@@ -120,7 +121,8 @@ def _case_records(where=None):
         return Records(
             qs.select_related("enterprise", "lead_unit").order_by("-registered_at"),
             [(_("Number"), lambda c: c.number), (_("Registered"), lambda c: timezone.localtime(c.registered_at).date()),
-             (_("Enterprise"), lambda c: c.enterprise.name), (_("Title"), lambda c: c.title),
+             (_("Enterprise"), lambda c: c.enterprise.name),
+             (pgettext_lazy("heading", "Title"), lambda c: c.title),
              (_("Status"), lambda c: c.get_status_display()),
              (_("Lead unit"), lambda c: c.lead_unit.name if c.lead_unit else "—")],
             lambda c: reverse("cases:detail", args=[c.pk]),

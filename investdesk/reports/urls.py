@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("figures/<str:key>/", views.figure, name="figure"),
+    path("figures/<str:key>/export.xlsx", views.figure_export, name="figure_export"),
     path("bulletins/", views.bulletins, name="bulletins"),
     path("bulletins/new/", views.bulletin_new, name="bulletin_new"),
     path("bulletins/<int:bulletin_id>/", views.bulletin_detail, name="bulletin"),

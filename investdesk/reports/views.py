@@ -1,6 +1,8 @@
 """The leaders' dashboard, the records behind a figure, and work bulletins."""
 
+import datetime
 import json
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
-from investdesk.lib.excel import attachment
+from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.paging import page_of
 from investdesk.reports import documents, selectors, services
 from investdesk.reports.figures import Scope, period_bounds
@@ -67,10 +69,27 @@ def figure(request, key: str):
     """Where does this number come from: what it counts, and the records behind it."""
     scope = scope_from(ScopeForm(request.GET or None))
     fig, records = selectors.figure_of(user=request.user, scope=scope, key=key)
-    return _figure_page(request, fig.label, fig.display(), fig.query, scope, records)
+    return _figure_page(request, fig.label, fig.display(), fig.query, scope, records, key=key)
 
 
-def _figure_page(request, label, value, query, scope, records, saved=None):
+@login_required
+def figure_export(request, key: str):
+    """The records behind a figure as .xlsx, with the same scope."""
+    scope = scope_from(ScopeForm(request.GET or None))
+    fig, records = selectors.figure_of(user=request.user, scope=scope, key=key)
+    if records is None:
+        raise Http404
+    rows = [[_cell(fn(row)) for _h, fn in records.columns] for row in records.queryset.iterator()]
+    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"figure {key} rows={len(rows)}")
+    content = xlsx_bytes(title=str(fig.label), headers=[str(h) for h, _fn in records.columns], rows=rows)
+    return attachment(content, filename=f"{fig.label}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.xlsx")
+
+
+def _cell(value):
+    return value if isinstance(value, int | float | Decimal | datetime.date) or value is None else str(value)
+
+
+def _figure_page(request, label, value, query, scope, records, saved=None, key=""):
     page = page_of(records.queryset, request.GET.get("page")) if records else None
     rows = [
         ([fn(row) for _h, fn in records.columns], records.link(row) if records.link else None) for row in page or []
@@ -88,6 +107,7 @@ def _figure_page(request, label, value, query, scope, records, saved=None):
             "rows": rows,
             "page": page,
             "saved": saved,
+            "key": key,
         },
     )
 
