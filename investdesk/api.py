@@ -93,6 +93,7 @@ from investdesk.cases.api import router as cases_router  # noqa: E402
 from investdesk.core.api import router as core_router  # noqa: E402
 from investdesk.emergency.api import router as emergency_router  # noqa: E402
 from investdesk.enterprises.api import router as enterprises_router  # noqa: E402
+from investdesk.outreach.api import router as outreach_router  # noqa: E402
 from investdesk.projects.api import router as projects_router  # noqa: E402
 from investdesk.reports.api import router as reports_router  # noqa: E402
 
@@ -100,5 +101,6 @@ api.add_router("/", core_router)
 api.add_router("/", enterprises_router)
 api.add_router("/", cases_router)
 api.add_router("/", projects_router)
+api.add_router("/", outreach_router)
 api.add_router("/", emergency_router)
 api.add_router("/", reports_router)

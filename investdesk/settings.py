@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "investdesk.enterprises",
     "investdesk.cases",
     "investdesk.projects",
+    "investdesk.outreach",
     "investdesk.emergency",
     "investdesk.reports",
 ]
@@ -238,6 +239,20 @@ CASE_CO_HANDLING_WORKDAYS = envint("CASE_CO_HANDLING_WORKDAYS", 3)  # co-units a
 CASE_RETURN_WORKDAYS = envint("CASE_RETURN_WORKDAYS", 1)  # a unit may return a case it does not own
 # Emergency response: the partner department a blocked relief shipment is routed to (its unit code).
 TRANSPORT_UNIT_CODE = envstr("TRANSPORT_UNIT_CODE", "jiaotong")
+# Outreach: gateways of the SMS and WeCom channels (docs/channels.md), delivery limits.
+SMS_GATEWAY_URL = envstr("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = envstr("SMS_GATEWAY_TOKEN", "")
+WECOM_GATEWAY_URL = envstr("WECOM_GATEWAY_URL", "")
+WECOM_GATEWAY_TOKEN = envstr("WECOM_GATEWAY_TOKEN", "")
+OUTREACH_RATES = {  # messages per second and per worker
+    "email": envint("OUTREACH_RATE_EMAIL", 50),
+    "sms": envint("OUTREACH_RATE_SMS", 20),
+    "wecom": envint("OUTREACH_RATE_WECOM", 20),
+}
+OUTREACH_MAX_ATTEMPTS = envint("OUTREACH_MAX_ATTEMPTS", 5)
+OUTREACH_GATEWAY_TIMEOUT = envint("OUTREACH_GATEWAY_TIMEOUT", 10)  # seconds
+OUTREACH_CLAIM_SECONDS = envint("OUTREACH_CLAIM_SECONDS", 120)  # a worker's lease on the messages it claimed
+OUTREACH_CALL_RESERVATION_MINUTES = envint("OUTREACH_CALL_RESERVATION_MINUTES", 60)
 # Deadlines count from the day after assignment (the usual rule); 1 counts the assignment day too.
 CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)
 PROJECT_QUIET_DAYS = envint("PROJECT_QUIET_DAYS", 30)  # a project without follow-up this long reminds its owner

@@ -12,6 +12,7 @@ urlpatterns = [
     path("enterprises/", include("investdesk.enterprises.urls")),
     path("cases/", include("investdesk.cases.urls")),
     path("projects/", include("investdesk.projects.urls")),
+    path("outreach/", include("investdesk.outreach.urls")),
     path("emergency/", include("investdesk.emergency.urls")),
     path("reports/", include("investdesk.reports.urls")),
     path("f/<str:token>/", case_views.public_follow_up, name="follow_up"),

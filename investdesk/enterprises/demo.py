@@ -375,6 +375,9 @@ def _generate(rng, units, industries, people) -> list[Enterprise]:
                 preferred_channel=rng.choice(["email", "email", "wecom", "sms", "phone"]),
             ))  # fmt: skip
     Contact.objects.bulk_create(contacts, batch_size=1000)
+    # Contacts who prefer WeCom have a WeChat ID (derived from the row, not the random stream).
+    for contact in Contact.objects.filter(preferred_channel="wecom", wechat=""):
+        Contact.objects.filter(pk=contact.pk).update(wechat=f"wxid_sc{contact.pk:06d}")
     by_enterprise: dict[int, list] = {}
     for contact in contacts:
         by_enterprise.setdefault(contact.enterprise_id, []).append((contact.name, contact.mobile, contact.phone))

@@ -470,6 +470,102 @@ def emergency(user, scope: Scope) -> SectionResult:
     )
 
 
+# --- outreach -------------------------------------------------------------------------------------
+
+
+def _sent_messages(user, scope: Scope):
+    from investdesk.outreach.models import Campaign, Message
+
+    campaigns = _in_unit(policy.visible(user, Campaign.objects.filter(audience="enterprises")), scope, "owner_unit")
+    return Message.objects.filter(
+        campaign__in=campaigns.values("pk"), state=Message.State.SENT,
+        sent_at__date__gte=scope.start, sent_at__date__lte=scope.end,
+    )  # fmt: skip
+
+
+def _responses(user, scope: Scope):
+    from investdesk.outreach.models import Campaign, Response
+
+    campaigns = _in_unit(policy.visible(user, Campaign.objects.all()), scope, "owner_unit")
+    return Response.objects.filter(
+        campaign__in=campaigns.values("pk"), received_on__gte=scope.start, received_on__lte=scope.end
+    )
+
+
+def outreach(user, scope: Scope) -> SectionResult:
+    from investdesk.outreach.models import Message
+
+    sent = _sent_messages(user, scope)
+    by_channel = dict(sent.order_by().values_list("channel").annotate(n=Count("id")))
+    responses = _responses(user, scope)
+
+    def message_records(channel=None):
+        def records(user_, scope_):
+            qs = _sent_messages(user_, scope_).select_related("campaign", "enterprise")
+            qs = qs.filter(channel=channel) if channel else qs
+            return Records(
+                qs.order_by("-sent_at"),
+                [(_("Enterprise"), lambda m: m.enterprise.name if m.enterprise else "—"), (_("Name"), lambda m: m.name),
+                 (_("Channel"), lambda m: m.get_channel_display()), (_("Campaign"), lambda m: m.campaign.name),
+                 (_("Sent"), lambda m: timezone.localtime(m.sent_at).date())],
+                lambda m: reverse("outreach:campaign", args=[m.campaign_id]),
+            )  # fmt: skip
+
+        return records
+
+    def response_records(where=None):
+        def records(user_, scope_):
+            qs = _responses(user_, scope_).select_related("enterprise", "campaign")
+            qs = qs.filter(where) if where is not None else qs
+            return Records(
+                qs,
+                [(_("Received on"), lambda r: r.received_on), (_("Enterprise"), lambda r: r.enterprise.name),
+                 (_("Who answered"), lambda r: r.who), (_("Sentiment"), lambda r: r.get_sentiment_display()),
+                 (_("Summary"), lambda r: r.summary[:80])],
+                lambda r: reverse("outreach:campaign", args=[r.campaign_id]),
+            )  # fmt: skip
+
+        return records
+
+    f = {
+        "enterprises_reached": Figure("outreach.enterprises_reached", _("Enterprises reached"),
+                                      sent.exclude(enterprise=None).values("enterprise").distinct().count(),
+                                      measure="家",
+                                      query=_("Distinct enterprises with a letter delivered in the period.")),
+        "messages": Figure("outreach.messages", _("Letters delivered"), sent.count(), measure="封",
+                           query=_("Messages delivered (sent, or the call reached) in the period."),
+                           records=message_records()),
+        "responses": Figure("outreach.responses", _("Responses"), responses.count(), measure="条",
+                            query=_("Answers recorded, by the day they were received."), records=response_records()),
+        "positive": Figure("outreach.positive", _("Positive responses"), responses.filter(sentiment="positive").count(),
+                           measure="条", records=response_records(Q(sentiment="positive"))),
+    }  # fmt: skip
+    for key, label in Message.Channel.choices:
+        if key != "inapp":
+            f[f"by_{key}"] = Figure(f"outreach.by_{key}", label, by_channel.get(key, 0), measure="封",
+                                    records=message_records(key))  # fmt: skip
+    labels = dict(Message.Channel.choices)
+    charts = []
+    if by_channel:
+        charts.append({
+            "title": str(_("Letters delivered by channel")),
+            "option": {"tooltip": {"trigger": "item"},
+                       "series": [{"type": "pie", "radius": ["35%", "65%"],
+                                   "data": [{"name": str(labels.get(k, k)), "value": n}
+                                            for k, n in by_channel.items()]}]},
+        })  # fmt: skip
+    sentences = []
+    if sent.exists():
+        sentences.append(
+            f"{_period_text(scope)}，一对一向{{outreach.enterprises_reached}}家企业送达信函{{outreach.messages}}封"
+            "（邮件{outreach.by_email}封、企业微信{outreach.by_wecom}条、短信{outreach.by_sms}条、电话{outreach.by_phone}通），"
+            "收到企业回复{outreach.responses}条，其中积极回应{outreach.positive}条。"
+        )
+    return SectionResult("outreach", str(_("Outreach")), f, charts, sentences=sentences, empty=not f["messages"].value
+                         and not f["responses"].value)  # fmt: skip
+
+
+register(Section("outreach", _("Outreach"), outreach, order=30))
 register(Section("aftercare", _("Aftercare and cases"), aftercare, order=10))
 register(Section("pipeline", _("Investment pipeline"), pipeline, order=20))
 register(Section("emergency", _("Emergency response"), emergency, order=40))

@@ -17,6 +17,9 @@ def test_demo_loads_the_agency_of_the_brief_and_is_idempotent(db):
     from investdesk.reports.tests.test_demo import check_bulletin_story
 
     check_bulletin_story()
+    from investdesk.outreach.tests.test_demo import check_outreach_story
+
+    check_outreach_story()
     assert Unit.objects.filter(kind=Unit.Kind.CITY).count() == 21
     assert set(Unit.objects.filter(kind=Unit.Kind.OFFICE).values_list("code", flat=True)) == {
         "shanghai",

@@ -162,7 +162,8 @@ def test_api_stats_equal_the_dashboard_and_bulletins_draft(client, stints, owner
     assert stats["figures"]["person_times"]["value"] == 2
     assert client.get("/api/v1/stats/emergency?from=2022-09-01&to=2022-09-14", **_auth(outsider)).json()[
         "figures"]["person_times"]["value"] == 0  # fmt: skip
-    assert client.get("/api/v1/stats/outreach", **auth).status_code == 404
+    assert client.get("/api/v1/stats/outreach", **auth).status_code == 200
+    assert client.get("/api/v1/stats/nothing", **auth).status_code == 404
     created = client.post(
         "/api/v1/bulletins",
         {"sections": ["emergency"], "from": "2022-09-01", "to": "2022-09-14"},

@@ -1,0 +1,122 @@
+"""Reads of outreach, scoped by the policy: campaigns, their progress by channel and state, calls,
+responses, what an enterprise received, a person's notices."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from investdesk.core import policy
+from investdesk.outreach.models import Campaign, Message, Response
+
+
+def campaigns_for_user(*, user) -> QuerySet[Campaign]:
+    return (
+        policy.visible(user, Campaign.objects.select_related("owner_unit", "created_by", "approved_by"))
+        .annotate(
+            message_count=Count("messages", distinct=True),
+            response_count=Count("responses", distinct=True),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def campaign_get_for_user(*, user, campaign_id: int) -> Campaign:
+    return policy.get_visible_or_404(
+        user, Campaign.objects.select_related("owner_unit", "created_by", "approved_by"), pk=campaign_id
+    )
+
+
+@dataclass
+class Progress:
+    total: int
+    by_channel: list[dict]  # {"channel", "label", "total", "sent", "failed", "pending", "unknown"}
+    sent: int
+    failed: int
+    pending: int
+    unknown: int
+    read: int  # internal notices: read receipts
+    responses: int
+    by_sentiment: dict[str, int]
+
+    @property
+    def done_share(self) -> float:
+        return (self.sent + self.failed + self.unknown) / self.total if self.total else 0.0
+
+
+def progress(*, campaign: Campaign) -> Progress:
+    """Delivery by channel and state (sent, failed for good, pending or retrying, unknown)."""
+    S = Message.State
+    rows = campaign.messages.values("channel").annotate(
+        total=Count("id"),
+        sent=Count("id", filter=Q(state=S.SENT)),
+        failed=Count("id", filter=Q(state=S.FAILED_PERMANENTLY)),
+        pending=Count("id", filter=Q(state__in=[S.PENDING, S.SENDING, S.FAILED])),
+        unknown=Count("id", filter=Q(state=S.UNKNOWN)),
+        read=Count("id", filter=Q(read_at__isnull=False)),
+    )
+    labels = dict(Message.Channel.choices)
+    by_channel = [{**r, "label": str(labels.get(r["channel"], r["channel"]))} for r in rows.order_by("channel")]
+    sentiments = dict(campaign.responses.values_list("sentiment").annotate(n=Count("id")))
+    return Progress(
+        total=sum(r["total"] for r in by_channel),
+        by_channel=by_channel,
+        sent=sum(r["sent"] for r in by_channel),
+        failed=sum(r["failed"] for r in by_channel),
+        pending=sum(r["pending"] for r in by_channel),
+        unknown=sum(r["unknown"] for r in by_channel),
+        read=sum(r["read"] for r in by_channel),
+        responses=sum(sentiments.values()),
+        by_sentiment={key: sentiments.get(key, 0) for key in Response.Sentiment.values},
+    )
+
+
+def messages_of(*, campaign: Campaign, state: str | None = None, channel: str | None = None):
+    qs = campaign.messages.select_related("enterprise", "user", "reserved_by")
+    if state == "pending":
+        qs = qs.filter(state__in=[Message.State.PENDING, Message.State.SENDING, Message.State.FAILED])
+    elif state:
+        qs = qs.filter(state=state)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("id")
+
+
+def responses_of(*, campaign: Campaign):
+    return campaign.responses.select_related("enterprise", "case", "recorded_by")
+
+
+def unread_of(*, campaign: Campaign):
+    """An internal notice's recipients who have not read it yet."""
+    return campaign.messages.filter(channel="inapp", read_at__isnull=True).select_related("user__unit")
+
+
+def notice_get_for_user(*, user, message_id: int) -> Message:
+    from django.http import Http404
+
+    message = Message.objects.select_related("campaign").filter(pk=message_id, user=user, channel="inapp").first()
+    if message is None:
+        raise Http404
+    return message
+
+
+def enterprise_outreach_panel(*, user, enterprise) -> dict | None:
+    """Everything the enterprise's contacts received, and what it answered, for its 360 page."""
+    visible = policy.visible(user, Campaign.objects.all()).values("pk")
+    messages = list(
+        Message.objects.filter(enterprise=enterprise, campaign__in=visible)
+        .select_related("campaign")
+        .order_by("-campaign__sent_at", "-id")[:20]
+    )
+    answers = list(Response.objects.filter(enterprise=enterprise, campaign__in=visible).select_related("campaign")[:10])
+    if not messages and not answers:
+        return None
+    return {"template": "outreach/enterprise_panel.html", "messages": messages, "responses": answers}
+
+
+def home_notices_panel(*, user) -> dict | None:
+    unread = list(
+        Message.objects.filter(user=user, channel="inapp", read_at__isnull=True)
+        .select_related("campaign")
+        .order_by("-id")[:5]
+    )
+    return {"template": "outreach/home_panel.html", "unread": unread} if unread else None
