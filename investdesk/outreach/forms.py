@@ -52,7 +52,7 @@ class ResponseForm(BootstrapForm):
     who = forms.CharField(label=_("Who answered"), max_length=100)
     received_on = forms.DateField(label=_("Received on"), widget=DatePicker())
     via = forms.ChoiceField(label=_("Received by"), choices=Response.Via.choices)
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(label=_("What they answered"), widget=forms.Textarea(attrs={"rows": 3}))
     sentiment = forms.ChoiceField(label=_("Sentiment"), choices=Response.Sentiment.choices)
     needs_follow_up = forms.BooleanField(label=_("Needs follow-up"), required=False)
 
