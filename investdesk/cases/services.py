@@ -27,9 +27,8 @@ from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import ConflictError, DomainError
 from investdesk.core.models import AuditEntry, RecordShare, Role, Unit, User
 from investdesk.core.services import notify, record_share
-from investdesk.core.versioning import full_clean
+from investdesk.core.versioning import check_upload, full_clean
 from investdesk.enterprises.models import Enterprise, Visit, VisitProblem
-from investdesk.lib.uploads import UploadError, check_attachment
 from investdesk.lib.workdays import add_workdays, workdays_between
 
 S = Case.Status
@@ -559,20 +558,11 @@ def cases_supervise_overdue(*, today: datetime.date | None = None) -> int:
 # --- attachments and thank-you letters ----------------------------------------------------------
 
 
-def _checked_file(upload, field: str) -> None:
-    head = upload.read(16)
-    upload.seek(0)
-    try:
-        check_attachment(name=upload.name, head=head, size=upload.size)
-    except UploadError as exc:
-        raise DomainError(str(exc), field=field) from None
-
-
 @transaction.atomic
 def case_attach(*, actor, case: Case, upload) -> CaseAttachment:
     if not is_party(actor, case) and not is_owner_or_dispatcher(actor, case):
         raise DomainError(_("Only the units handling the case may attach files."), field="file")
-    _checked_file(upload, "file")
+    check_upload(upload, field="file")
     attachment = CaseAttachment(case=case, name=upload.name[:200], size=upload.size, uploaded_by=actor)
     attachment.file.save(upload.name[-100:], upload, save=False)
     attachment.save()
@@ -608,7 +598,7 @@ def thank_you_letter_add(
     )
     full_clean(letter, exclude=["file"])
     if upload is not None:
-        _checked_file(upload, "file")
+        check_upload(upload, field="file")
         letter.file.save(upload.name[-100:], upload, save=False)
     letter.save()
     if case is not None:

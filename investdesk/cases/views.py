@@ -17,11 +17,12 @@ from investdesk.cases.notices import assignment_notice
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry, Unit
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import VisitProblem
-from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 
@@ -324,8 +325,7 @@ def queue_export(request):
             for c in cases.iterator()]  # fmt: skip
     headers = [_("Number"), _("Registered"), _("Enterprise"), pgettext("heading", "Title"), _("Category"),
                _("Urgency"), _("Status"), _("Lead unit"), _("Due"), _("Resolved"), _("Satisfaction")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"cases queue={name} rows={len(rows)}")
-    content = xlsx_bytes(
-        title=_("Cases"), headers=headers, rows=rows, widths=[14, 12, 28, 30, 12, 8, 10, 24, 12, 12, 10]
-    )
-    return attachment(content, filename=f"{_('Cases')}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=_("Cases"), headers=headers, rows=rows, note=f"cases queue={name}",
+        widths=[14, 12, 28, 30, 12, 8, 10, 24, 12, 12, 10],
+    )  # fmt: skip

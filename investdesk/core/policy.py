@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from investdesk.core.models import Access, RecordShare, Role
+from investdesk.core.models import Access, RecordShare, Role, Unit
 
 
 class Capability(StrEnum):
@@ -101,6 +101,15 @@ def _owned_or_shared(user, qs: QuerySet, access: Access, *, edit: bool) -> Q:
         shares = shares.filter(can_edit=True)
     shared = Q(pk__in=shares.values("object_id"))
     return owned | shared
+
+
+def within_unit(qs: QuerySet, unit_id: int | None, field: str = "owner_unit") -> QuerySet:
+    """The rows of `qs` whose `field` is the unit `unit_id` or one of its sub-units (a filter the user
+    chose, on top of what they may see); an unknown unit matches nothing, no unit leaves `qs` as is."""
+    if not unit_id:
+        return qs
+    unit = Unit.objects.filter(pk=unit_id).only("path").first()
+    return qs.filter(**{f"{field}__path__startswith": unit.path}) if unit else qs.none()
 
 
 def visible(user, qs: QuerySet) -> QuerySet:

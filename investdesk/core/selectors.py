@@ -57,9 +57,7 @@ def unit_get(*, unit_id: int) -> Unit:
 def people_for_directory(*, user, q: str | None = None, unit_id: int | None = None) -> QuerySet[User]:
     """Active colleagues the user may see (their unit's subtree; everyone for leaders)."""
     qs = policy.visible(user, User.objects.filter(is_active=True)).select_related("unit")
-    if unit_id:
-        unit = Unit.objects.filter(pk=unit_id).first()
-        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    qs = policy.within_unit(qs, unit_id, "unit")
     return _search(qs, q).order_by("unit__path", "role", "username")
 
 
@@ -77,9 +75,7 @@ def people_for_admin(
 ) -> QuerySet[User]:
     policy.require(user, policy.Capability.MANAGE_PEOPLE)
     qs = User.objects.select_related("unit")
-    if unit_id:
-        unit = Unit.objects.filter(pk=unit_id).first()
-        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    qs = policy.within_unit(qs, unit_id, "unit")
     if role:
         qs = qs.filter(role=role)
     if active is not None:

@@ -1,9 +1,10 @@
-"""Shared write helpers for services: optimistic locking and model validation as DomainError."""
+"""Shared write helpers for services: optimistic locking, and model and upload validation as DomainError."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from investdesk.core.errors import ConflictError, DomainError
+from investdesk.lib.uploads import UploadError, check_attachment
 
 
 def lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
@@ -21,3 +22,14 @@ def full_clean(obj: Model, exclude: list[str] | None = None) -> None:
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise DomainError(messages[0], field=None if field == "__all__" else field) from None
+
+
+def check_upload(upload, *, field: str) -> None:
+    """An uploaded attachment of an allowed kind (extension and first bytes) and size, or DomainError
+    naming the form field."""
+    head = upload.read(16)
+    upload.seek(0)
+    try:
+        check_attachment(name=upload.name, head=head, size=upload.size)
+    except UploadError as exc:
+        raise DomainError(str(exc), field=field) from None

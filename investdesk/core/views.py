@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from investdesk.core import policy, selectors, services
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import (
     AuditFilterForm,
     LoginForm,
@@ -34,7 +34,6 @@ from investdesk.core.forms import (
     apply_domain_error,
 )
 from investdesk.core.models import ApiToken, AuditEntry, Role, Unit
-from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.params import int_or_none
 
 PAGE_SIZE = 50
@@ -269,7 +268,8 @@ def directory_export(request):
         )
         for p in people
     ]
-    content = xlsx_bytes(
+    return xlsx_export(
+        actor=request.user,
         title=_("Directory"),
         headers=[
             _("Full name"),
@@ -282,9 +282,8 @@ def directory_export(request):
         ],
         rows=rows,
         widths=[12, 28, 16, 14, 16, 16, 28],
+        note=f"directory q={q or ''}",
     )
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"directory q={q or ''} rows={len(rows)}")
-    return attachment(content, filename=f"{_('Directory')}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # --- administrators: units ----------------------------------------------------------------------

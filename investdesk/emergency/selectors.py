@@ -10,7 +10,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from investdesk.core import policy
-from investdesk.core.models import Unit
 from investdesk.emergency.models import (
     CriticalEnterprise,
     Donation,
@@ -59,9 +58,7 @@ class Scope:
     def apply(self, qs: QuerySet, *, date_field: str, unit_field: str) -> QuerySet:
         if self.incident:
             qs = qs.filter(incident_id=self.incident)
-        if self.unit:
-            unit = Unit.objects.filter(pk=self.unit).first()
-            qs = qs.filter(**{f"{unit_field}__path__startswith": unit.path}) if unit else qs.none()
+        qs = policy.within_unit(qs, self.unit, unit_field)
         if self.start:
             qs = qs.filter(**{f"{date_field}__gte": self.start})
         if self.end:

@@ -15,7 +15,7 @@ from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry, Unit
-from investdesk.core.versioning import full_clean, lock_for_update
+from investdesk.core.versioning import check_upload, full_clean, lock_for_update
 from investdesk.emergency.models import (
     CriticalEnterprise,
     Donation,
@@ -30,7 +30,6 @@ from investdesk.emergency.models import (
 from investdesk.enterprises.services import _check_owner_unit
 from investdesk.lib.chinese_text import search_key
 from investdesk.lib.phones import normalize_mobile
-from investdesk.lib.uploads import UploadError, check_attachment
 
 
 def _require_editor(actor) -> None:
@@ -100,15 +99,6 @@ def _in_incident(incident: Incident, day: datetime.date, field: str) -> None:
 
 
 # --- donations ------------------------------------------------------------------------------------
-
-
-def _checked_voucher(upload) -> None:
-    head = upload.read(16)
-    upload.seek(0)
-    try:
-        check_attachment(name=upload.name, head=head, size=upload.size)
-    except UploadError as exc:
-        raise DomainError(str(exc), field="voucher") from None
 
 
 def _donor(donation: Donation) -> None:
@@ -235,7 +225,7 @@ def receipt_add(
             field="quantity",
         )
     if voucher:
-        _checked_voucher(voucher)
+        check_upload(voucher, field="voucher")
     # Goods are valued pro rata of the pledge's estimate; the receipt that completes a pledge takes
     # what is left of its value, so a fully received pledge is received at exactly its value.
     if donation.kind == Donation.Kind.MONEY:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry, Unit
 from investdesk.emergency import selectors, services
@@ -32,7 +33,6 @@ from investdesk.emergency.forms import (
 )
 from investdesk.emergency.models import CriticalEnterprise, Donation, Receipt, Shipment, VolunteerService
 from investdesk.enterprises import selectors as enterprise_selectors
-from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.masking import mask_phone
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
@@ -205,11 +205,10 @@ def donations_export(request):
     headers = [_("Pledged on"), _("Donor"), _("Donor type"), _("Mobilised by (chamber)"), _("Money or goods"),
                _("Goods"), _("Pledged (yuan)"), _("Received (yuan)"), _("State"), _("Recipient"),
                _("Recording unit")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"donations rows={len(rows)}")
-    content = xlsx_bytes(
-        title=_("Donations"), headers=headers, rows=rows, widths=[12, 30, 10, 24, 8, 20, 16, 16, 10, 20, 24]
-    )
-    return attachment(content, filename=f"{incident.name}-{_('Donations')}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=_("Donations"), headers=headers, rows=rows, note="donations",
+        name=f"{incident.name}-{_('Donations')}", widths=[12, 30, 10, 24, 8, 20, 16, 16, 10, 20, 24],
+    )  # fmt: skip
 
 
 def _donation_form(request, data=None, **kwargs):
@@ -539,11 +538,10 @@ def volunteer_export(request):
              s.tests_assisted, s.records_entered, s.households_surveyed) for s in qs.iterator()]  # fmt: skip
     headers = [_("Date"), _("Person"), _("Unit"), _("District"), _("Community"), _("Hours"), _("Tasks"),
                _("Testing person-times assisted"), _("Records entered"), _("Households surveyed")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"volunteer rows={len(rows)}")
-    content = xlsx_bytes(
-        title=_("Volunteer service"), headers=headers, rows=rows, widths=[12, 10, 26, 10, 16, 6, 24, 12, 10, 10]
-    )
-    return attachment(content, filename=f"{incident.name}-{_('Volunteer service')}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=_("Volunteer service"), headers=headers, rows=rows, note="volunteer",
+        name=f"{incident.name}-{_('Volunteer service')}", widths=[12, 10, 26, 10, 16, 6, 24, 12, 10, 10],
+    )  # fmt: skip
 
 
 # --- production continuity ------------------------------------------------------------------------
@@ -660,9 +658,10 @@ def shipments_export(request):
     headers = [_("Goods"), _("Quantity"), _("Unit of measure"), _("Origin"), _("Destination"), _("Carrier"),
                _("Vehicle plate"), _("Driver"), _("Driver's phone"), _("Transit pass"), _("State"), _("Reason"),
                _("Departed at"), _("Delivered at"), _("Case"), _("Owning unit")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"shipments rows={len(rows)}")
-    content = xlsx_bytes(title=_("Shipments"), headers=headers, rows=rows)
-    return attachment(content, filename=f"{incident.name}-{_('Shipments')}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=_("Shipments"), headers=headers, rows=rows, note="shipments",
+        name=f"{incident.name}-{_('Shipments')}",
+    )  # fmt: skip
 
 
 @login_required
@@ -676,8 +675,7 @@ def continuity_export(request):
     rows = [(c.enterprise.name, c.why, c.get_status_display(), c.status_on, c.reason, c.owner_unit.name)
             for c in qs.iterator()]  # fmt: skip
     headers = [_("Enterprise"), _("Why it is critical"), _("Production"), _("As of"), _("Reason"), _("Owning unit")]
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"critical rows={len(rows)}")
-    content = xlsx_bytes(title=_("Production continuity"), headers=headers, rows=rows, widths=[30, 30, 10, 12, 30, 24])
-    return attachment(
-        content, filename=f"{incident.name}-{_('Production continuity')}-{timezone.localdate():%Y%m%d}.xlsx"
-    )
+    return xlsx_export(
+        actor=request.user, title=_("Production continuity"), headers=headers, rows=rows, note="critical",
+        name=f"{incident.name}-{_('Production continuity')}", widths=[30, 30, 10, 12, 30, 24],
+    )  # fmt: skip

@@ -80,9 +80,7 @@ def enterprises_for_user(*, user, filters: EnterpriseFilter | None = None) -> Qu
     for flag in f.flags:
         if flag in FLAG_FIELDS:
             qs = qs.filter(**{FLAG_FIELDS[flag]: True})
-    if f.unit:
-        unit = Unit.objects.filter(pk=f.unit).first()
-        qs = qs.filter(owner_unit__path__startswith=unit.path) if unit else qs.none()
+    qs = policy.within_unit(qs, f.unit)
     if f.liaison:
         qs = qs.filter(liaison_id=f.liaison)
     if f.action:

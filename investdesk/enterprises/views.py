@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
 from investdesk.enterprises import importer, selectors, services
@@ -28,7 +29,7 @@ from investdesk.enterprises.forms import (
     VisitForm,
 )
 from investdesk.enterprises.models import Chamber, Enterprise, Visit
-from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 from investdesk.lib.tabular import MAX_BYTES
@@ -272,9 +273,10 @@ def visit_export(request):
             for v in visits]  # fmt: skip
     headers = [_("Date"), _("Enterprise"), _("Mode"), _("Status"), _("Service action"), _("Units"), _("Staff"),
                _("Summary"), _("Problems")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"visits rows={len(rows)}")
-    content = xlsx_bytes(title=_("Visits"), headers=headers, rows=rows, widths=[12, 28, 8, 8, 16, 20, 16, 40, 40])
-    return attachment(content, filename=f"{_('Visits')}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=_("Visits"), headers=headers, rows=rows, note="visits",
+        widths=[12, 28, 8, 8, 16, 20, 16, 40, 40],
+    )  # fmt: skip
 
 
 @login_required

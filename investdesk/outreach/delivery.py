@@ -14,8 +14,6 @@ fails permanently with its reason. Each channel is rate-limited per worker (OUTR
 lets the current message finish (the caller sets `stop`)."""
 
 import datetime
-import os
-import socket
 import threading
 import time
 import uuid
@@ -29,10 +27,6 @@ from investdesk.outreach import channels
 from investdesk.outreach.models import Campaign, Message
 
 SENDABLE = ["email", "sms", "wecom"]
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def reap(now: datetime.datetime | None = None) -> dict[str, int]:

@@ -81,6 +81,30 @@ def messages_of(*, campaign: Campaign, state: str | None = None, channel: str | 
     return qs.order_by("id")
 
 
+def call_list(*, campaign: Campaign, caller) -> dict:
+    """The calls the caller holds now, and how many are left and done."""
+    from django.utils import timezone
+
+    calls = campaign.messages.filter(channel="phone")
+    pending = calls.filter(state=Message.State.PENDING)
+    return {
+        "mine": pending.filter(reserved_by=caller, reserved_until__gt=timezone.now()).select_related(
+            "enterprise", "contact"
+        ),
+        "left": pending.count(),
+        "done": calls.exclude(state=Message.State.PENDING).count(),
+    }
+
+
+def enterprises_reached(*, user, campaign: Campaign):
+    """The enterprises (that the user may see) the campaign was sent to: who may answer it."""
+    from investdesk.enterprises.selectors import enterprises_for_user
+
+    return enterprises_for_user(user=user).filter(
+        pk__in=campaign.messages.exclude(enterprise=None).values("enterprise")
+    )
+
+
 def responses_of(*, campaign: Campaign):
     return campaign.responses.select_related("enterprise", "case", "recorded_by")
 

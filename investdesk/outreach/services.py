@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape
@@ -19,7 +20,7 @@ from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry, User
-from investdesk.core.versioning import full_clean, lock_for_update
+from investdesk.core.versioning import check_upload, full_clean, lock_for_update
 from investdesk.enterprises.models import Contact, Enterprise
 from investdesk.outreach.models import Campaign, Message, Response
 
@@ -100,24 +101,13 @@ def campaign_create(*, actor, enterprises=(), units=(), attachment=None, **field
     _check_letter(campaign)
     full_clean(campaign, exclude=["attachment"])
     if attachment:
-        _checked_attachment(attachment)
+        check_upload(attachment, field="attachment")
         campaign.attachment.save(attachment.name[-100:], attachment, save=False)
     campaign.save()
     campaign.enterprises.set(enterprises)
     campaign.units.set(units)
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=campaign, changes=diff({}, snapshot(campaign)))
     return campaign
-
-
-def _checked_attachment(upload) -> None:
-    from investdesk.lib.uploads import UploadError, check_attachment
-
-    head = upload.read(16)
-    upload.seek(0)
-    try:
-        check_attachment(name=upload.name, head=head, size=upload.size)
-    except UploadError as exc:
-        raise DomainError(str(exc), field="attachment") from None
 
 
 @transaction.atomic
@@ -208,11 +198,11 @@ def resolve_audience(*, user, campaign: Campaign) -> AudienceReport:
     unreachable: list[Enterprise] = []
     letter = campaign.subject + "\n" + campaign.body
     if campaign.audience == Campaign.Audience.STAFF:
-        people = User.objects.filter(is_active=True, unit__isnull=False).select_related("unit")
-        paths = [u.path for u in campaign.units.all()]
+        in_units = Q(pk__in=[])
+        for unit in campaign.units.all():
+            in_units |= Q(unit__path__startswith=unit.path)
+        people = User.objects.filter(in_units, is_active=True).select_related("unit")
         for person in people.order_by("unit__path", "id"):
-            if not any(person.unit.path.startswith(p) for p in paths):
-                continue
             if person.pk in seen:
                 duplicates += 1
                 continue

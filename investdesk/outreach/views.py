@@ -88,9 +88,7 @@ def campaign_detail(request, campaign_id: int, response_form=None):
             "subject": services.render(campaign.subject, **kwargs)[0],
             "html": services.html_of(services.render(campaign.body, **kwargs)[0]),
         }
-    enterprises = enterprise_selectors.enterprises_for_user(user=request.user).filter(
-        pk__in=campaign.messages.exclude(enterprise=None).values("enterprise")
-    )
+    enterprises = selectors.enterprises_reached(user=request.user, campaign=campaign)
     return render(
         request,
         "outreach/campaign.html",
@@ -196,20 +194,13 @@ def calls(request, campaign_id: int, call_form=None):
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("outreach:calls", campaign_id=campaign.pk)
-    from django.utils import timezone
-
-    mine = campaign.messages.filter(
-        channel="phone", state=Message.State.PENDING, reserved_by=request.user, reserved_until__gt=timezone.now()
-    ).select_related("enterprise", "contact")
     return render(
         request,
         "outreach/calls.html",
         {
             "campaign": campaign,
-            "mine": mine,
             "form": call_form or CallForm(),
-            "left": campaign.messages.filter(channel="phone", state=Message.State.PENDING).count(),
-            "done": campaign.messages.filter(channel="phone").exclude(state=Message.State.PENDING).count(),
+            **selectors.call_list(campaign=campaign, caller=request.user),
         },
         status=400 if call_form is not None else 200,
     )

@@ -49,9 +49,7 @@ def projects_for_user(*, user, filters: ProjectFilter | None = None, where: Q | 
         qs = qs.filter(stage=f.stage)
     if f.status:
         qs = qs.filter(status=f.status)
-    if f.unit:
-        unit = Unit.objects.filter(pk=f.unit).first()
-        qs = qs.filter(owner_unit__path__startswith=unit.path) if unit else qs.none()
+    qs = policy.within_unit(qs, f.unit)
     if f.city:
         qs = qs.filter(city=f.city)
     if f.industry:
@@ -113,11 +111,15 @@ def board(*, user, filters: ProjectFilter | None = None) -> list[tuple[str, str,
     return [(stage, Stage(stage).label, columns[stage]) for stage in STAGE_ORDER]
 
 
+def closing(as_of: datetime.date, days: int = 30) -> Q:
+    """Close to signing as of a day: ongoing, not signed, and at 拟签约 or expected to sign within `days`."""
+    soon = Q(expected_signing_on__gte=as_of, expected_signing_on__lte=as_of + datetime.timedelta(days=days))
+    return Q(status=Project.Status.ONGOING, stage__in=STAGE_ORDER[:4]) & (Q(stage=Stage.ABOUT_TO_SIGN) | soon)
+
+
 def close_to_signing(*, user, days: int = 30) -> QuerySet[Project]:
     """The list leaders call through: 拟签约, or expected to sign within `days` days, by date."""
-    today = timezone.localdate()
-    soon = Q(expected_signing_on__gte=today, expected_signing_on__lte=today + datetime.timedelta(days=days))
-    where = Q(status=Project.Status.ONGOING, stage__in=STAGE_ORDER[:4]) & (Q(stage=Stage.ABOUT_TO_SIGN) | soon)
+    where = closing(timezone.localdate(), days)
     return projects_for_user(user=user, where=where).order_by("expected_signing_on", "id")
 
 

@@ -12,13 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from investdesk.core import policy
-from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import apply_domain_error
-from investdesk.core.models import AuditEntry
 from investdesk.enterprises import importer as enterprise_importer
 from investdesk.enterprises import selectors as enterprise_selectors
-from investdesk.lib.excel import attachment, xlsx_bytes
 from investdesk.lib.money import format_cny
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
@@ -73,14 +71,14 @@ def export(request):
     headers = [_("Project name"), _("Investor"), _("Stage"), _("Status"), _("Landing city/prefecture"), _("Industry"),
                _("Investment amount"), _("Currency"), _("Contract amount (yuan)"), _("Expected signing date"),
                _("Signing date"), _("Source unit"), _("Owning unit"), _("Owner"), _("Watch list (重点盯)")]  # fmt: skip
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"projects rows={len(rows)}")
-    content = xlsx_bytes(
+    return xlsx_export(
+        actor=request.user,
         title=_("Investment projects"),
         headers=headers,
         rows=rows,
+        note="projects",
         widths=[30, 28, 10, 8, 10, 12, 12, 6, 14, 12, 12, 22, 22, 10, 8],
     )
-    return attachment(content, filename=f"{_('Investment projects')}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required

@@ -60,6 +60,3 @@ class Bulletin(models.Model):
     def __str__(self) -> str:
         number = f"第{self.number}期" if self.number else str(_("draft"))
         return f"{self.name}（{self.year}年{number}）{self.title}"
-
-    def tokens(self) -> set[str]:
-        return {m for s in self.sections for m in TOKEN.findall(s.get("text", ""))}

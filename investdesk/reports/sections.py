@@ -35,8 +35,7 @@ def _unit(scope: Scope) -> Unit | None:
 
 
 def _in_unit(qs, scope: Scope, field: str):
-    unit = _unit(scope)
-    return qs.filter(**{f"{field}__path__startswith": unit.path}) if unit else qs
+    return policy.within_unit(qs, scope.unit_id, field)
 
 
 def _day(d: datetime.date) -> str:
@@ -63,11 +62,9 @@ def _visits(user, scope: Scope):
 
 
 def _cases(user, scope: Scope):
-    from investdesk.cases.models import Case
+    from investdesk.cases.selectors import cases_registered
 
-    qs = policy.visible(user, Case.objects.all())
-    qs = qs.filter(registered_at__date__gte=scope.start, registered_at__date__lte=scope.end)
-    return _in_unit(qs, scope, "lead_unit")
+    return cases_registered(user=user, start=scope.start, end=scope.end, unit=_unit(scope))
 
 
 def _stale(user, scope: Scope):
@@ -249,14 +246,9 @@ def _started(scope):
 
 
 def _closing(scope):
-    return Q(status__in=["ongoing", "delayed"]) & (
-        Q(stage="about_to_sign")
-        | Q(
-            stage__in=["lead", "intention", "negotiating"],
-            expected_signing_on__gte=scope.end,
-            expected_signing_on__lte=scope.end + datetime.timedelta(days=30),
-        )
-    )
+    from investdesk.projects.selectors import closing
+
+    return closing(scope.end)
 
 
 def pipeline(user, scope: Scope) -> SectionResult:
@@ -293,7 +285,8 @@ def pipeline(user, scope: Scope) -> SectionResult:
         "started": Figure("pipeline.started", _("Projects started"), started.count(), measure="个",
                           query=_("Start date in the period."), records=_project_records(_started)),
         "closing": Figure("pipeline.closing", _("Close to signing"), live.filter(_closing(scope)).count(),
-                          measure="个", query=_("At 拟签约, or expected to sign within 30 days of the period's end."),
+                          measure="个",
+                          query=_("Ongoing, at 拟签约 or expected to sign within 30 days of the period's end."),
                           records=_project_records(_closing)),
         "signing_to_start_days": Figure("pipeline.signing_to_start_days", _("Days from signing to start (median)"),
                                         statistics.median(lags) if lags else None, "days",

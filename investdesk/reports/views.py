@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
+from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
-from investdesk.lib.excel import attachment, xlsx_bytes
+from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.reports import documents, selectors, services
 from investdesk.reports.figures import Scope, period_bounds
@@ -44,9 +45,10 @@ def dashboard(request):
     form = ScopeForm(request.GET or None)
     scope = scope_from(form)
     results = selectors.dashboard(user=request.user, scope=scope)
-    charts = [{"id": f"chart-{r.key}-{i}", **c} for r in results for i, c in enumerate(r.charts)]
-    for r in results:
-        r.chart_ids = [c["id"] for c in charts if c["id"].startswith(f"chart-{r.key}-")]
+    for r in results:  # each chart gets the id of the element it is drawn in
+        for i, chart in enumerate(r.charts):
+            chart["id"] = f"chart-{r.key}-{i}"
+    charts = [c for r in results for c in r.charts]
     return render(
         request,
         "reports/dashboard.html",
@@ -54,7 +56,6 @@ def dashboard(request):
             "form": form,
             "scope": scope,
             "results": results,
-            "charts": charts,
             # Decimal amounts become plain numbers for ECharts.
             "charts_data": json.loads(
                 json.dumps([{"id": c["id"], "option": c["option"]} for c in charts], default=float)
@@ -80,9 +81,10 @@ def figure_export(request, key: str):
     if records is None:
         raise Http404
     rows = [[_cell(fn(row)) for _h, fn in records.columns] for row in records.queryset.iterator()]
-    audit_log(actor=request.user, action=AuditEntry.Action.EXPORT, note=f"figure {key} rows={len(rows)}")
-    content = xlsx_bytes(title=str(fig.label), headers=[str(h) for h, _fn in records.columns], rows=rows)
-    return attachment(content, filename=f"{fig.label}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.xlsx")
+    return xlsx_export(
+        actor=request.user, title=fig.label, headers=[str(h) for h, _fn in records.columns], rows=rows,
+        note=f"figure {key}", name=f"{fig.label}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}",
+    )  # fmt: skip
 
 
 def _cell(value):
