@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "investdesk.core.headers.SecurityHeadersMiddleware",  # CSP, no-store, Permissions-Policy, COOP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +119,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+PASSWORD_HISTORY = envint("PASSWORD_HISTORY", 5)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -127,10 +129,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "investdesk.core.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "investdesk.core.passwords.BreachedPatternValidator"},
+    {"NAME": "investdesk.core.passwords.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
+# A password must be changed after this many days (0: never). MLPS 2.0 expects rotation; OWASP ASVS
+# advises against it: docs/security.md records the choice.
+PASSWORD_MAX_AGE_DAYS = envint("PASSWORD_MAX_AGE_DAYS", 90)
+# A signed-in session ends after this many hours whatever the activity (the idle timeout is below).
+SESSION_ABSOLUTE_HOURS = envint("SESSION_ABSOLUTE_HOURS", 12)
+# Changing one's password, mobile or second factor asks for the password again if the last proof is
+# older than this.
+REAUTH_MINUTES = envint("REAUTH_MINUTES", 5)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Audit log: the key of its hash chain (HMAC-SM3), and how long entries are kept (never under 180 days).
+AUDIT_HMAC_KEY_SET = bool(secret_from_env("AUDIT_HMAC_KEY"))
+AUDIT_HMAC_KEY = (secret_from_env("AUDIT_HMAC_KEY") or f"investdesk-audit-chain:{SECRET_KEY}").encode()
+AUDIT_RETENTION_DAYS = max(envint("AUDIT_RETENTION_DAYS", 365), 180)
 
 # Lockout after 5 failures per account+IP for 15 minutes (MLPS 2.0 level 3 baseline).
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
@@ -147,6 +164,22 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # TOTP second factor: optional per user, required for administrators when this is on.
 OTP_REQUIRED_FOR_ADMINS = envbool("OTP_REQUIRED_FOR_ADMINS", False)
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "InvestDesk")
+
+# --- Personal data at rest (core/crypto.py: SM4, keyed blind index; GB/T 39786) ------------------
+# PERSONAL_DATA_KEYS="k2:<32 hex>,k1:<32 hex>": the first key encrypts, every key listed decrypts.
+# Rotation: put the new key first, restart, run `investdesk rekey`, then drop the old key.
+# PERSONAL_DATA_INDEX_KEY (32 to 128 hex digits) keys the blind index for exact search; after changing
+# it run `investdesk rekey` at once. Unset, both are derived from SECRET_KEY (the demo, the tests) and
+# `check --deploy` warns; the derived key "sk" always stays as a decryption key, so values written
+# before real keys were set still read until `rekey` has moved them. Either may come from a *_FILE.
+from investdesk.core import crypto as _crypto  # noqa: E402
+
+CRYPTO_PROVIDER = envstr("CRYPTO_PROVIDER", _crypto.DEFAULT_PROVIDER)  # a hardware module's class may replace it
+PERSONAL_DATA_KEYS = _crypto.parse_keys(secret_from_env("PERSONAL_DATA_KEYS") or "")
+PERSONAL_DATA_KEYS.setdefault(_crypto.DERIVED_KEY_ID, _crypto.derived_personal_data_key(SECRET_KEY))
+PERSONAL_DATA_INDEX_KEY = _crypto.parse_index_key(
+    secret_from_env("PERSONAL_DATA_INDEX_KEY") or ""
+) or _crypto.derived_index_key(SECRET_KEY)
 
 # --- Sessions and cookies ----------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -173,6 +206,35 @@ SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is a public-internet registry; an intranet system does not submit to it.
     "security.W021",
 ]
+# Content-Security-Policy, sent by investdesk.core.headers.SecurityHeadersMiddleware (same shape as
+# Django 6.0's SECURE_CSP). Scripts and style sheets come only from our own static files: no template
+# has an inline <script>, <style> or event handler (static/investdesk/app.js reads data attributes),
+# and htmx evaluates nothing (htmx-config in base.html). The relaxations, each needed:
+# * style attributes (style-src-attr 'unsafe-inline'): templates size cards and draw progress bars
+#   with them, some computed (a bar's width, a unit's indentation), and ECharts' tooltips are HTML
+#   with style attributes. An attribute can neither load anything nor select other elements, so it
+#   cannot read the page; <style> elements, which could, stay limited to our files (style-src-elem).
+#   style-src itself keeps 'unsafe-inline' only for browsers older than CSP level 3 (Chromium < 75,
+#   as in some intranet browsers), which know neither -elem nor -attr; CSP 3 browsers ignore it.
+# * img-src data: the icons Bootstrap's CSS embeds as data: URLs (select arrows, check marks).
+# CSP_REPORT_ONLY=1 sends the policy as Content-Security-Policy-Report-Only (to try a change on a live
+# system first); CSP_REPORT_URI=<url> adds where browsers report violations.
+_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "style-src-elem": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "report-uri": envlist("CSP_REPORT_URI", []),
+}
+SECURE_CSP, SECURE_CSP_REPORT_ONLY = ({}, _CSP) if envbool("CSP_REPORT_ONLY", False) else (_CSP, {})
 
 # --- Language, time, formats -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -48,7 +48,9 @@ def people(request, filters: Query[PeopleFilter]):
 @router.get("/people/{person_id}", response=PersonDetailOut)
 def person(request, person_id: int):
     found = selectors.person_get_for_user(user=request.auth, person_id=person_id)
-    if found.mobile and found.pk != request.auth.pk:
+    if found.pk != request.auth.pk and not policy.can(request.auth, policy.Capability.VIEW_PERSONAL):
+        found.mobile = found.masked_mobile  # this caller sees it masked, as in lists
+    elif found.mobile and found.pk != request.auth.pk:
         audit_log(actor=request.auth, action=AuditEntry.Action.VIEW_PERSONAL, target=found, note="mobile (API)")
     return found
 
@@ -68,10 +70,12 @@ def person_create(request, payload: PersonIn):
 @router.get("/audit", response=list[AuditOut])
 @paginate
 def audit(request, filters: Query[AuditFilter]):
-    return selectors.audit_entries(
+    entries = selectors.audit_entries(
         user=request.auth,
         q=filters.q,
         action=filters.action,
         target_type=filters.target_type,
         target_id=filters.target_id,
     )
+    audit_log(actor=request.auth, action=AuditEntry.Action.AUDIT, note=f"read (API) {request.GET.urlencode()}"[:300])
+    return entries

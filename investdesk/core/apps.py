@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Units and people")
 
     def ready(self):
-        from investdesk.core import signals  # noqa: F401  (connects the auth audit receivers)
+        from django.core import checks
+
+        from investdesk.core import audit, crypto, signals  # noqa: F401  (signals connects the auth audit receivers)
+
+        checks.register(crypto.check_crypto_provider, checks.Tags.security)
+        checks.register(crypto.check_personal_data_keys, checks.Tags.security, deploy=True)
+        checks.register(audit.check_audit_key, checks.Tags.security, deploy=True)

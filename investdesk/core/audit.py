@@ -1,16 +1,29 @@
 """Writing audit entries. Services call `audit_log` inside their own transaction, so a change and
 its audit row commit or roll back together; the request's IP and user agent come from a context
 variable the middleware sets, so services need no request argument.
+
+Entries form a hash chain: each row stores the MAC of the previous row (`prev_hash`) and its own
+MAC (`hash`) over its content and `prev_hash`, keyed with AUDIT_HMAC_KEY (HMAC-SM3, or HMAC-SHA256
+where the linked OpenSSL has no SM3). Appending takes a lock so the chain stays linear: on
+PostgreSQL a transaction-scoped advisory lock, on SQLite the write lock every transaction takes
+(transaction_mode IMMEDIATE). `verify_chain` walks the rows in order and reports the first one
+whose link or content does not match.
 """
 
 import contextvars
 import datetime
 import decimal
+import hmac
+import ipaddress
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models, transaction
 from django.db.models.fields.files import FieldFile
 
+from investdesk.core.crypto import HASH_NAME, hmac_sm3
 from investdesk.core.models import AuditEntry
 
 
@@ -41,12 +54,16 @@ def _plain(value):
 
 
 def snapshot(obj: models.Model) -> dict:
-    """The audited fields of a row, as JSON-able values (foreign keys as their display text)."""
+    """The audited fields of a row, as JSON-able values (foreign keys as their display text).
+    Encrypted personal data is recorded masked: the audit log must not become a plaintext copy."""
     data = {}
     for field in obj._meta.concrete_fields:
-        if field.name in _SKIP_FIELDS or field.primary_key:
+        if field.name in _SKIP_FIELDS or field.primary_key or field.name.endswith("_index"):
             continue
-        if field.is_relation:
+        mask = getattr(field, "mask", None)
+        if mask is not None:
+            data[field.name] = mask(getattr(obj, field.attname) or "")
+        elif field.is_relation:
             related = getattr(obj, field.name, None)
             data[field.name] = str(related) if related is not None else None
         else:
@@ -75,14 +92,176 @@ def audit_log(
         actor_username=(actor_obj.username if actor_obj else username)[:150],
         actor_unit_id=getattr(actor_obj, "unit_id", None),
         action=action,
-        changes=changes or {},
+        # Through JSON once, so the hashed value is exactly what the database gives back.
+        changes=json.loads(json.dumps(changes or {}, default=str)),
         note=note[:300],
-        ip=ctx.ip,
+        ip=_normal_ip(ctx.ip),
         user_agent=ctx.user_agent[:300],
     )
     if target is not None:
         entry.target_type = target._meta.label_lower
         entry.target_id = str(target.pk)
         entry.target_repr = str(target)[:200]
-    entry.save(force_insert=True)
+    with transaction.atomic():
+        _lock_chain()
+        entry.prev_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+        entry.hash = entry_mac(entry)
+        entry.save(force_insert=True)
     return entry
+
+
+# --- the hash chain -----------------------------------------------------------------------------
+
+_CHAIN_LOCK = 0x1D_A0D17  # an arbitrary constant naming the advisory lock
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+
+
+def _normal_ip(ip: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        return None
+
+
+def _key() -> bytes:
+    return settings.AUDIT_HMAC_KEY
+
+
+def _content(entry: AuditEntry) -> bytes:
+    at = entry.at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    fields = [
+        entry.prev_hash,
+        at,
+        entry.actor_id,
+        entry.actor_username,
+        entry.actor_unit_id,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.target_repr,
+        entry.changes,
+        entry.note,
+        entry.ip,
+        entry.user_agent,
+    ]
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def entry_mac(entry: AuditEntry) -> str:
+    return hmac_sm3(_key(), _content(entry)).hex()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    algorithm: str
+    checked: int
+    head_id: int | None
+    head_hash: str
+    broken_id: int | None = None
+    broken_at: datetime.datetime | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def _entries(batch: int = 2000) -> Iterator[AuditEntry]:
+    qs = AuditEntry.objects.order_by("id")
+    last_id = 0
+    while True:
+        rows = list(qs.filter(id__gt=last_id)[:batch])
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def chain_anchor() -> str:
+    """The `prev_hash` the oldest remaining row must carry: "" for a log never pruned, otherwise
+    the hash of the last row removed, recorded by the latest prune."""
+    latest_prune = (
+        AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note__startswith="prune").order_by("-id").first()
+    )
+    return (latest_prune.changes or {}).get("last_removed_hash", "") if latest_prune else ""
+
+
+def verify_chain() -> ChainReport:
+    """Walk the whole log in order; stop at the first row whose link or MAC does not match."""
+    expected_prev = chain_anchor()
+    checked, head_id, head_hash = 0, None, ""
+    for entry in _entries():
+        if entry.prev_hash != expected_prev:
+            reason = "link to the previous entry broken (an entry was removed or inserted)"
+            return ChainReport(HASH_NAME, checked, head_id, head_hash, entry.id, entry.at, reason)
+        if not hmac.compare_digest(entry.hash, entry_mac(entry)):
+            reason = "content does not match its MAC (the entry was changed)"
+            return ChainReport(HASH_NAME, checked, head_id, head_hash, entry.id, entry.at, reason)
+        checked += 1
+        expected_prev = head_hash = entry.hash
+        head_id = entry.id
+    return ChainReport(HASH_NAME, checked, head_id, head_hash)
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def audit_prune(*, actor=None, days: int) -> int:
+    """Remove the oldest entries, those older than `days` (never fewer than 180), and record the
+    prune as an entry carrying the hash of the last row removed: the new start of the chain."""
+    from django.utils import timezone
+
+    from investdesk.core.auditguard import RETENTION_FLOOR_DAYS
+    from investdesk.core.errors import DomainError
+
+    if days < RETENTION_FLOOR_DAYS:
+        raise DomainError(
+            f"Audit entries are kept at least {RETENTION_FLOOR_DAYS} days (Cybersecurity Law art. 21).",
+            field="days",
+        )
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    with transaction.atomic():
+        _lock_chain()
+        # Remove a prefix of the chain: everything before the first entry that must be kept.
+        first_kept = AuditEntry.objects.filter(at__gte=cutoff).order_by("id").values_list("id", flat=True).first()
+        doomed = AuditEntry.objects.all() if first_kept is None else AuditEntry.objects.filter(id__lt=first_kept)
+        last = doomed.order_by("-id").first()
+        if last is None:
+            return 0
+        count = doomed.filter(id__lte=last.id).count()
+        audit_log(
+            actor=actor,
+            action=AuditEntry.Action.AUDIT,
+            note="prune",
+            username="system",
+            changes={
+                "removed": count,
+                "up_to_id": last.id,
+                "last_removed_hash": last.hash,
+                "cutoff": cutoff.isoformat(),
+            },
+        )
+        AuditEntry.objects.filter(id__lte=last.id)._raw_delete(AuditEntry.objects.db)
+    return count
+
+
+def check_audit_key(app_configs=None, **kwargs) -> list:
+    """`check --deploy`: the chain's key must be its own, not derived from SECRET_KEY, which may be
+    rotated: a changed key makes every older entry fail verification."""
+    from django.core import checks
+
+    if not getattr(settings, "AUDIT_HMAC_KEY_SET", False):
+        return [
+            checks.Warning(
+                "The audit log's hash chain is keyed with a value derived from SECRET_KEY.",
+                hint="Set AUDIT_HMAC_KEY (or AUDIT_HMAC_KEY_FILE) to a random secret of its own and never change "
+                "it; see docs/security.md.",
+                id="investdesk.W003",
+            )
+        ]
+    return []

@@ -35,7 +35,7 @@ def navigation(request):
     admin = []
     if policy.can(user, policy.Capability.MANAGE_UNITS):
         admin.append({"name": "manage_units", "label": _("Units"), "icon": "diagram-3", "url": reverse("manage_units")})
-    if policy.can(user, policy.Capability.MANAGE_PEOPLE):
+    if policy.can(user, policy.Capability.MANAGE_PEOPLE) or policy.can(user, policy.Capability.MANAGE_ROLES):
         admin.append({"name": "manage_people", "label": _("People"), "icon": "people", "url": reverse("manage_people")})
     if policy.can(user, policy.Capability.READ_AUDIT):
         admin.append(
@@ -48,4 +48,11 @@ def navigation(request):
         )
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"nav_modules": modules, "nav_admin": admin, "nav_current": current, "nav_unread": unread}
+    return {
+        "nav_modules": modules,
+        "nav_admin": admin,
+        "nav_current": current,
+        "nav_unread": unread,
+        # Lists with personal data offer an unmasked export only to holders of the grant.
+        "nav_export_personal": policy.can(user, policy.Capability.EXPORT_PERSONAL),
+    }

@@ -38,6 +38,8 @@ PARTNERS = [
 # username, name, unit code, role, title, mobile
 PEOPLE = [
     ("admin", "周建国", "general-office", Role.ADMIN, "系统管理员", "13800028001"),
+    ("security", "钱慧", "general-office", Role.SECURITY_ADMIN, "安全管理员", "13800028014"),
+    ("auditor", "郑伟", "general-office", Role.AUDIT_ADMIN, "安全审计员", "13800028015"),
     ("leader", "李明远", "bureau", Role.LEADER, "副局长", "13800028002"),
     ("dispatcher", "张静", "enterprise-service", Role.DISPATCHER, "企业服务处副处长", "13800028003"),
     ("chengdu", "刘洋", "chengdu", Role.STAFF, "项目服务科科长", "13800028004"),

@@ -32,6 +32,7 @@ class BootstrapForm(forms.Form):
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
+
             elif isinstance(widget, forms.Select):
                 css = "form-select"
             else:
@@ -142,7 +143,6 @@ class PersonForm(VersionedForm):
     )
     name = forms.CharField(label=_("Full name"), max_length=60)
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.filter(is_active=True).order_by("path"))
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.STAFF)
     title = forms.CharField(label=_("Job title"), max_length=60, required=False)
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     office_phone = forms.CharField(label=_("Office phone"), max_length=30, required=False)
@@ -165,6 +165,57 @@ class PersonForm(VersionedForm):
         else:
             del self.fields["password"]
             self.fields["username"].disabled = True
+
+    def clean_mobile(self) -> str:
+        value = self.cleaned_data["mobile"].strip()
+        if value and normalize_mobile(value) is None:
+            raise forms.ValidationError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
+        return normalize_mobile(value) if value else ""
+
+
+class RoleForm(VersionedForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    grants = forms.MultipleChoiceField(
+        label=_("Grants"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("On top of the role. Every use is audited."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from investdesk.core import policy
+
+        super().__init__(*args, **kwargs)
+        labels = {
+            policy.Capability.VIEW_PERSONAL: _("See mobile and ID numbers unmasked on detail pages"),
+            policy.Capability.EXPORT_PERSONAL: _("Export mobile and ID numbers unmasked"),
+        }
+        self.fields["grants"].choices = [(str(c), labels[c]) for c in policy.GRANTABLE]
+        self.fields["grants"].widget.attrs["class"] = "form-check-input me-2"
+
+
+class ReauthForm(BootstrapForm):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        value = self.cleaned_data["password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError(_("This is not your current password."))
+        return value
+
+
+class MyDetailsForm(VersionedForm):
+    mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    office_phone = forms.CharField(label=_("Office phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
 
     def clean_mobile(self) -> str:
         value = self.cleaned_data["mobile"].strip()

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from investdesk.core.fields import EncryptedCharField
 from investdesk.lib.masking import mask_phone
 
 
@@ -90,11 +91,18 @@ class Unit(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", _("Administrator")
+    # The three administrators are separated (三权分立, MLPS 2.0 level 3): none can do another's job.
+    ADMIN = "admin", _("System administrator")
+    SECURITY_ADMIN = "secadmin", _("Security administrator")
+    AUDIT_ADMIN = "auditor", _("Audit administrator")
     LEADER = "leader", _("Bureau leader")
     DISPATCHER = "dispatcher", _("Dispatcher")
     STAFF = "staff", _("Staff")
     OBSERVER = "observer", _("Read-only observer")
+
+
+# The three separated administrators (三权分立).
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 class User(AbstractUser):
@@ -107,8 +115,10 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STAFF)
     title = models.CharField(_("job title"), max_length=60, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    mobile = EncryptedCharField(_("mobile"), max_length=20, blank=True)  # SM4 at rest (core/fields.py)
     office_phone = models.CharField(_("office phone"), max_length=30, blank=True)
+    # Capabilities a security administrator granted on top of the role (policy.GRANTABLE).
+    grants = models.JSONField(_("grants"), default=list, blank=True)
     must_change_password = models.BooleanField(_("must change password"), default=False)
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     search_text = models.TextField(blank=True, default="", editable=False)
@@ -199,7 +209,9 @@ class RecordShare(models.Model):
 class AuditEntry(models.Model):
     """One row per change, login or sensitive read. Written by services in the same transaction.
 
-    Append-only: nothing in the product updates or deletes these rows, and the ORM refuses to.
+    Append-only: nothing in the product updates or deletes these rows, the ORM refuses to, and so
+    does the database (triggers from migration core 0005, core/auditguard.py), except `audit prune`
+    removing rows past the retention period (never younger than 180 days).
     """
 
     class Action(models.TextChoices):
@@ -214,18 +226,24 @@ class AuditEntry(models.Model):
         VIEW_PERSONAL = "view_personal", _("View of personal data")
         EXPORT = "export", _("Export")
         TOKEN = "token", _("API token")
+        ROLE = "role", _("Role or grant change")
+        SESSION = "session", _("Sessions ended")
+        MESSAGE = "message", _("Message sent")
+        AUDIT = "audit", _("Audit log read, export or prune")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # PROTECT, not SET_NULL: a row is never rewritten, so a person or unit with audit entries is
+    # deactivated rather than deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
         null=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # Snapshots: the entry must still read correctly after the person or unit is renamed or removed.
     actor_username = models.CharField(_("username"), max_length=150, blank=True)
-    actor_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
     target_type = models.CharField(_("record type"), max_length=60, blank=True)
     target_id = models.CharField(max_length=40, blank=True)
@@ -234,6 +252,10 @@ class AuditEntry(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Hash chain (core/audit.py): each row's MAC covers its content and the previous row's MAC, so
+    # an edited, inserted or removed row breaks the chain at that point (`investdesk audit verify`).
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -254,6 +276,37 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only.")
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a person's previous passwords, so the last few are not reused (passwords.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+
+class LoginSession(models.Model):
+    """A signed-in session of a person: lets an administrator (or disabling the account) end all of
+    a person's sessions at once, and lists where someone is signed in."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    started_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M} {self.ip or ''}"
 
 
 class Notification(models.Model):

@@ -10,7 +10,13 @@ Rules (docs/architecture.md explains them with examples):
   are explicitly shared with, and leaders: roles that read everything open (dispatchers) do not.
 * Read-only observers never edit.
 * Capabilities that are not about a record (managing people, reading the audit log) come from the
-  role, through `can()`.
+  role, through `can()`, plus the few a security administrator grants a person (`User.grants`).
+* The three administrators are separated (三权分立): the system administrator manages units and
+  people but neither roles nor the audit log; the security administrator assigns roles and grants
+  and nothing else; the audit administrator reads and exports the audit log and nothing else.
+* Personal data (mobile and ID numbers) is masked; people whose work is to contact investors
+  (VIEW_PERSONAL) see it unmasked on a detail page, and that view is audited. Exports are masked
+  unless the person holds the EXPORT_PERSONAL grant.
 
 Records a user may not see answer 404 (`get_visible_or_404`), so their existence does not leak.
 """
@@ -27,8 +33,11 @@ from investdesk.core.models import Access, RecordShare, Role, Unit
 
 class Capability(StrEnum):
     MANAGE_UNITS = "manage_units"
-    MANAGE_PEOPLE = "manage_people"
-    READ_AUDIT = "read_audit"
+    MANAGE_PEOPLE = "manage_people"  # create, edit, disable people, reset passwords, end sessions
+    MANAGE_ROLES = "manage_roles"  # assign roles and grants
+    READ_AUDIT = "read_audit"  # read, verify and export the audit log
+    VIEW_PERSONAL = "view_personal"  # see mobile and ID numbers unmasked on a detail page (audited)
+    EXPORT_PERSONAL = "export_personal"  # export them unmasked (audited); only ever granted per person
     SEE_EVERYTHING = "see_everything"
     SEE_ALL_OPEN = "see_all_open"  # read every record that is not confidential
     DISPATCH = "dispatch"
@@ -36,14 +45,21 @@ class Capability(StrEnum):
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.ADMIN: frozenset(
-        {Capability.MANAGE_UNITS, Capability.MANAGE_PEOPLE, Capability.READ_AUDIT, Capability.EDIT_RECORDS}
+    Role.ADMIN: frozenset({Capability.MANAGE_UNITS, Capability.MANAGE_PEOPLE, Capability.EDIT_RECORDS}),
+    Role.SECURITY_ADMIN: frozenset({Capability.MANAGE_ROLES}),
+    Role.AUDIT_ADMIN: frozenset({Capability.READ_AUDIT}),
+    Role.LEADER: frozenset(
+        {Capability.SEE_EVERYTHING, Capability.DISPATCH, Capability.EDIT_RECORDS, Capability.VIEW_PERSONAL}
     ),
-    Role.LEADER: frozenset({Capability.SEE_EVERYTHING, Capability.DISPATCH, Capability.EDIT_RECORDS}),
-    Role.DISPATCHER: frozenset({Capability.DISPATCH, Capability.EDIT_RECORDS, Capability.SEE_ALL_OPEN}),
-    Role.STAFF: frozenset({Capability.EDIT_RECORDS}),
+    Role.DISPATCHER: frozenset(
+        {Capability.DISPATCH, Capability.EDIT_RECORDS, Capability.SEE_ALL_OPEN, Capability.VIEW_PERSONAL}
+    ),
+    Role.STAFF: frozenset({Capability.EDIT_RECORDS, Capability.VIEW_PERSONAL}),
     Role.OBSERVER: frozenset(),
 }
+
+# What a security administrator may grant a person on top of their role.
+GRANTABLE = (Capability.VIEW_PERSONAL, Capability.EXPORT_PERSONAL)
 
 
 def _active(user) -> bool:
@@ -51,7 +67,9 @@ def _active(user) -> bool:
 
 
 def can(user, capability: Capability) -> bool:
-    return _active(user) and capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+    if not _active(user):
+        return False
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset()) or capability in (user.grants or ())
 
 
 def require(user, capability: Capability) -> None:

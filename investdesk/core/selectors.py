@@ -73,7 +73,7 @@ def people_for_admin(
     role: str | None = None,
     active: bool | None = None,
 ) -> QuerySet[User]:
-    policy.require(user, policy.Capability.MANAGE_PEOPLE)
+    _require_people_admin(user)
     qs = User.objects.select_related("unit")
     qs = policy.within_unit(qs, unit_id, "unit")
     if role:
@@ -86,8 +86,16 @@ def people_for_admin(
 def person_get_for_admin(*, user, person_id: int) -> User:
     from django.shortcuts import get_object_or_404
 
-    policy.require(user, policy.Capability.MANAGE_PEOPLE)
+    _require_people_admin(user)
     return get_object_or_404(User.objects.select_related("unit"), pk=person_id)
+
+
+def _require_people_admin(user) -> None:
+    """The people list is the system administrator's (accounts) and the security administrator's (roles)."""
+    if not (policy.can(user, policy.Capability.MANAGE_PEOPLE) or policy.can(user, policy.Capability.MANAGE_ROLES)):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -147,6 +155,12 @@ def audit_entries(
     if date_to:
         qs = qs.filter(at__lt=_day_start(date_to) + timedelta(days=1))
     return qs.order_by("-at", "-id")
+
+
+def audit_last_verification(*, user) -> AuditEntry | None:
+    """The latest check of the hash chain (by the daily task, the command or an audit administrator)."""
+    policy.require(user, policy.Capability.READ_AUDIT)
+    return AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note__startswith="verify ").order_by("-id").first()
 
 
 def _looks_like_ip(term: str) -> bool:

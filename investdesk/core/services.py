@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,9 +14,12 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
-from investdesk.core.models import ApiToken, AuditEntry, Notification, RecordShare, Role, Unit, User
+from investdesk.core.fields import encrypted_changes, encrypted_values
+from investdesk.core.models import ApiToken, AuditEntry, LoginSession, Notification, RecordShare, Role, Unit, User
+from investdesk.core.passwords import remember_password
 from investdesk.core.versioning import full_clean, lock_for_update
 from investdesk.lib.chinese_text import search_key
 from investdesk.lib.phones import normalize_mobile
@@ -102,7 +106,7 @@ def _prepare_person(user: User) -> None:
         if normalized is None:
             raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
         user.mobile = normalized
-    user.is_staff = user.role == Role.ADMIN  # Django admin only for administrators
+    user.is_staff = user.role == Role.ADMIN  # Django admin only for the system administrator
     user.search_text = search_key(user.name, user.username, user.title)
     if user.unit_id is None:
         raise DomainError(_("Choose the unit this person belongs to."), field="unit")
@@ -125,7 +129,18 @@ def user_create(
     office_phone: str = "",
     must_change_password: bool = True,
 ) -> User:
-    """Create a person with an initial password they must change at first login."""
+    """Create a person with an initial password they must change at first login.
+
+    Roles other than staff are a security administrator's to give (`user_set_role`): a system
+    administrator creates the account, the security administrator decides what it may do. Only the
+    installation commands (no actor) create a person with another role directly.
+    """
+    if actor is not None:
+        policy.require(actor, policy.Capability.MANAGE_PEOPLE)
+        if role != Role.STAFF:
+            raise DomainError(
+                _("Only a security administrator assigns roles; create the person as staff."), field="role"
+            )
     if User.objects.filter(username__iexact=username.strip()).exists():
         raise DomainError(_("This username is already taken."), field="username")
     user = User(
@@ -145,43 +160,92 @@ def user_create(
     user.password_changed_at = timezone.now()
     full_clean(user, exclude=["password"])
     user.save()
+    remember_password(user, settings.PASSWORD_HISTORY)
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=user, changes=diff({}, snapshot(user)))
     return user
 
 
 @transaction.atomic
 def user_update(*, actor, user: User, version: int | None, **fields) -> User:
+    policy.require(actor, policy.Capability.MANAGE_PEOPLE)
     user = lock_for_update(User, user.pk, version)
-    before = snapshot(user)
-    allowed = {"name", "unit", "role", "email", "mobile", "title", "office_phone", "is_active"}
+    before, plain_before = snapshot(user), encrypted_values(user)
+    allowed = {"name", "unit", "email", "mobile", "title", "office_phone", "is_active"}
     for key, value in fields.items():
         if key not in allowed:
             raise TypeError(f"user_update does not change {key!r}")
         setattr(user, key, value)
-    if actor.pk == user.pk and (user.role != Role.ADMIN or not user.is_active):
-        raise DomainError(_("You cannot remove your own administrator role or deactivate yourself."), field="role")
+    if actor.pk == user.pk and not user.is_active:
+        raise DomainError(_("You cannot deactivate yourself."), field="is_active")
     _prepare_person(user)
     full_clean(user, exclude=["password"])
     user.version += 1
     user.save()
-    changes = diff(before, snapshot(user))
+    changes = diff(before, snapshot(user)) | encrypted_changes(plain_before, user)
     if changes:
         audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=user, changes=changes)
     if before["is_active"] and not user.is_active:
-        sessions_end_for_user(user=user)
+        sessions_end_for_user(actor=actor, user=user, reason="deactivated")
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, actor, user: User, version: int | None, role: str, grants: list[str]) -> User:
+    """A security administrator gives a person a role and grants (never their own)."""
+    policy.require(actor, policy.Capability.MANAGE_ROLES)
+    if actor.pk == user.pk:
+        raise DomainError(_("You cannot change your own role or grants."), field="role")
+    if role not in Role.values:
+        raise DomainError(_("Choose one of the roles."), field="role")
+    unknown = set(grants) - {str(c) for c in policy.GRANTABLE}
+    if unknown:
+        raise DomainError(
+            _("These cannot be granted: %(names)s.") % {"names": ", ".join(sorted(unknown))}, field="grants"
+        )
+    user = lock_for_update(User, user.pk, version)
+    before = {"role": user.role, "grants": sorted(user.grants or [])}
+    user.role = role
+    user.grants = sorted(set(grants))
+    user.is_staff = user.role == Role.ADMIN
+    user.version += 1
+    user.save(update_fields=["role", "grants", "is_staff", "version"])
+    changes = diff(before, {"role": user.role, "grants": user.grants})
+    if changes:
+        audit_log(actor=actor, action=AuditEntry.Action.ROLE, target=user, changes=changes)
+    return user
+
+
+@transaction.atomic
+def user_update_own_details(*, user: User, version: int | None, **fields) -> User:
+    """A person changes their own mobile, office phone or email (the view asks for the password first)."""
+    user = lock_for_update(User, user.pk, version)
+    before, plain_before = snapshot(user), encrypted_values(user)
+    for key, value in fields.items():
+        if key not in {"mobile", "office_phone", "email"}:
+            raise TypeError(f"user_update_own_details does not change {key!r}")
+        setattr(user, key, value)
+    _prepare_person(user)
+    full_clean(user, exclude=["password"])
+    user.version += 1
+    user.save()
+    changes = diff(before, snapshot(user)) | encrypted_changes(plain_before, user)
+    if changes:
+        audit_log(actor=user, action=AuditEntry.Action.UPDATE, target=user, changes=changes, note="own details")
     return user
 
 
 @transaction.atomic
 def user_reset_password(*, actor, user: User, password: str) -> User:
     """An administrator sets a new initial password; the person must change it at next login."""
+    policy.require(actor, policy.Capability.MANAGE_PEOPLE)
     _validate_password(password, user)
     user.set_password(password)
     user.must_change_password = True
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    remember_password(user, settings.PASSWORD_HISTORY)
     audit_log(actor=actor, action=AuditEntry.Action.PASSWORD, target=user, note="reset by administrator")
-    sessions_end_for_user(user=user)
+    sessions_end_for_user(actor=actor, user=user, reason="password reset")
     return user
 
 
@@ -192,18 +256,44 @@ def user_change_own_password(*, user: User, password: str) -> User:
     user.must_change_password = False
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    remember_password(user, settings.PASSWORD_HISTORY)
     audit_log(actor=user, action=AuditEntry.Action.PASSWORD, target=user, note="changed by the user")
     return user
 
 
-def sessions_end_for_user(*, user: User) -> int:
-    """Delete every live session of the user (deactivation, password reset)."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-            ended += 1
-    return ended
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def session_started(*, user: User, session_key: str, ip: str | None, user_agent: str) -> None:
+    """Remember a new signed-in session (called at login) so it can be ended from outside."""
+    LoginSession.objects.update_or_create(
+        session_key=session_key, defaults={"user": user, "ip": ip, "user_agent": user_agent[:300]}
+    )
+
+
+def session_ended(*, session_key: str | None) -> None:
+    if session_key:
+        LoginSession.objects.filter(session_key=session_key).delete()
+
+
+@transaction.atomic
+def sessions_end_for_user(*, actor, user: User, reason: str = "ended by an administrator") -> int:
+    """End every session of the person at once (deactivation, password reset, or on request)."""
+    if actor is not None and actor.pk != user.pk:
+        policy.require(actor, policy.Capability.MANAGE_PEOPLE)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(LoginSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    LoginSession.objects.filter(user=user).delete()
+    audit_log(actor=actor, action=AuditEntry.Action.SESSION, target=user, note=f"{reason}: {len(keys)} ended")
+    return len(keys)
+
+
+def sessions_forget_expired() -> int:
+    """Drop session records whose session has expired (daily)."""
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return LoginSession.objects.exclude(session_key__in=live).delete()[0]
 
 
 # --- API tokens ---------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Pages of the core app: sign-in, home, account, directory, and the administrators' pages."""
 
 import base64
+import json
+import time
+from functools import wraps
 
 import segno
 from django.conf import settings
@@ -11,6 +14,9 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,21 +25,25 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from investdesk.core import policy, selectors, services
-from investdesk.core.audit import audit_log
+from investdesk.core.audit import audit_log, verify_chain
 from investdesk.core.errors import DomainError
 from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import (
     AuditFilterForm,
     LoginForm,
+    MyDetailsForm,
     OtpTokenForm,
     PasswordChangeForm,
     PersonForm,
+    ReauthForm,
     ResetPasswordForm,
+    RoleForm,
     TokenForm,
     UnitForm,
     apply_domain_error,
 )
-from investdesk.core.models import ApiToken, AuditEntry, Role, Unit
+from investdesk.core.middleware import AUTH_AT, mark_authenticated, password_expired
+from investdesk.core.models import ADMIN_ROLES, ApiToken, AuditEntry, LoginSession, Role, Unit
 from investdesk.lib.params import int_or_none
 
 PAGE_SIZE = 50
@@ -115,6 +125,58 @@ def home(request):
 # --- account ------------------------------------------------------------------------------------
 
 
+def recent_auth(view):
+    """Ask for the password again when it was last proven more than REAUTH_MINUTES ago: changing
+    one's mobile, second factor or API tokens must not be possible from an unattended session."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        proven = request.session.get(AUTH_AT) or 0
+        if time.time() - proven > settings.REAUTH_MINUTES * 60:
+            return redirect(f"{reverse('reauth')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required
+@never_cache
+def reauth(request):
+    form = ReauthForm(request.user, request.POST or None)
+    next_url = request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("account")
+    if request.method == "POST" and form.is_valid():
+        mark_authenticated(request)
+        return redirect(next_url)
+    if request.method == "POST":
+        audit_log(
+            actor=request.user,
+            action=AuditEntry.Action.LOGIN_FAILED,
+            target=request.user,
+            note="wrong password when confirming identity",
+        )
+    return render(request, "core/reauth.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
+
+
+@login_required
+@recent_auth
+def my_details(request):
+    user = request.user
+    initial = {"mobile": user.mobile, "office_phone": user.office_phone, "email": user.email, "version": user.version}
+    form = MyDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update_own_details(user=user, version=data.pop("version"), **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Your contact details have been saved."))
+            return redirect("account")
+    return render(request, "core/my_details.html", {"form": form}, status=400 if form.errors else 200)
+
+
 @login_required
 @never_cache
 def password_change(request):
@@ -126,7 +188,11 @@ def password_change(request):
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed."))
         return redirect("home")
-    return render(request, "core/password_change.html", {"form": form})
+    return render(
+        request,
+        "core/password_change.html",
+        {"form": form, "expired": password_expired(request.user), "max_age": settings.PASSWORD_MAX_AGE_DAYS},
+    )
 
 
 @login_required
@@ -144,6 +210,7 @@ def account(request):
 
 @login_required
 @never_cache
+@recent_auth
 def otp_setup(request):
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "authenticator"}
@@ -174,15 +241,16 @@ def otp_setup(request):
             "form": form,
             "qr_svg": qr_svg,
             "secret": base64.b32encode(device.bin_key).decode(),
-            "settings_required": settings.OTP_REQUIRED_FOR_ADMINS and request.user.role == Role.ADMIN,
+            "settings_required": settings.OTP_REQUIRED_FOR_ADMINS and request.user.role in ADMIN_ROLES,
         },
     )
 
 
 @login_required
 @require_POST
+@recent_auth
 def otp_disable(request):
-    if settings.OTP_REQUIRED_FOR_ADMINS and request.user.role == Role.ADMIN:
+    if settings.OTP_REQUIRED_FOR_ADMINS and request.user.role in ADMIN_ROLES:
         messages.error(request, _("Administrators must keep two-factor sign-in on."))
         return redirect("account")
     TOTPDevice.objects.filter(user=request.user).delete()
@@ -198,6 +266,7 @@ def otp_disable(request):
 
 @login_required
 @require_POST
+@recent_auth
 def token_create(request):
     form = TokenForm(request.POST)
     if form.is_valid():
@@ -247,9 +316,10 @@ def directory(request):
 @login_required
 def person_detail(request, person_id: int):
     person = selectors.person_get_for_user(user=request.user, person_id=person_id)
-    if person.mobile and person.pk != request.user.pk:
+    unmasked = person.pk == request.user.pk or policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    if person.mobile and unmasked and person.pk != request.user.pk:
         audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=person, note="mobile")
-    return render(request, "core/person_detail.html", {"person": person})
+    return render(request, "core/person_detail.html", {"person": person, "unmasked": unmasked})
 
 
 @login_required
@@ -344,6 +414,8 @@ def manage_people(request):
             "units": selectors.units_all(),
             "roles": Role.choices,
             "filters": request.GET,
+            "can_manage_people": policy.can(request.user, policy.Capability.MANAGE_PEOPLE),
+            "can_manage_roles": policy.can(request.user, policy.Capability.MANAGE_ROLES),
         },
     )
 
@@ -352,29 +424,27 @@ def manage_people(request):
 def person_form(request, person_id: int | None = None):
     policy.require(request.user, policy.Capability.MANAGE_PEOPLE)
     person = selectors.person_get_for_admin(user=request.user, person_id=person_id) if person_id else None
+    # Administrators manage accounts, not personal data: the mobile is shown only to those who may
+    # see it unmasked (and that view is audited); others may replace it but not read it.
+    sees_mobile = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
     initial = {}
     if person:
-        initial = {
-            f: getattr(person, f)
-            for f in (
-                "username",
-                "name",
-                "unit",
-                "role",
-                "title",
-                "mobile",
-                "office_phone",
-                "email",
-                "is_active",
-                "version",
-            )
-        }
-    if person and person.mobile and request.method == "GET":
+        fields = ("username", "name", "unit", "title", "office_phone", "email", "is_active", "version")
+        initial = {f: getattr(person, f) for f in fields}
+        if sees_mobile:
+            initial["mobile"] = person.mobile
+    if person and person.mobile and sees_mobile and request.method == "GET":
         audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=person, note="mobile (admin)")
     form = PersonForm(request.POST or None, initial=initial, creating=person is None)
+    if person and person.mobile and not sees_mobile:
+        form.fields["mobile"].help_text = _("Now %(masked)s; leave blank to keep it.") % {
+            "masked": person.masked_mobile
+        }
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = data.pop("version")
+        if person and not sees_mobile and not data.get("mobile"):
+            data.pop("mobile", None)
         try:
             if person:
                 data.pop("username")
@@ -393,9 +463,43 @@ def person_form(request, person_id: int | None = None):
             "form": form,
             "person": person,
             "reset_form": ResetPasswordForm(),
+            "sessions": LoginSession.objects.filter(user=person) if person else [],
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def person_role(request, person_id: int):
+    """The security administrator's page: a person's role and grants."""
+    policy.require(request.user, policy.Capability.MANAGE_ROLES)
+    person = selectors.person_get_for_admin(user=request.user, person_id=person_id)
+    initial = {"role": person.role, "grants": person.grants, "version": person.version}
+    form = RoleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_set_role(
+                actor=request.user, user=person, version=data["version"], role=data["role"], grants=data["grants"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s: role and grants saved.") % {"name": person.name})
+            return redirect("manage_people")
+    return render(
+        request, "core/person_role.html", {"form": form, "person": person}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def person_end_sessions(request, person_id: int):
+    policy.require(request.user, policy.Capability.MANAGE_PEOPLE)
+    person = selectors.person_get_for_admin(user=request.user, person_id=person_id)
+    ended = services.sessions_end_for_user(actor=request.user, user=person)
+    messages.success(request, _("%(count)d sessions of %(name)s ended.") % {"count": ended, "name": person.name})
+    return redirect("person_edit", person_id=person.pk)
 
 
 @login_required
@@ -438,13 +542,88 @@ def person_unlock(request, person_id: int):
 # --- administrators: audit ----------------------------------------------------------------------
 
 
-@login_required
-def audit_log_view(request):
+def _audit_filters(request) -> tuple[AuditFilterForm, dict]:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    entries = selectors.audit_entries(user=request.user, **{k: v for k, v in filters.items() if v})
+    return form, {k: v for k, v in filters.items() if v}
+
+
+@login_required
+def audit_log_view(request):
+    form, filters = _audit_filters(request)
+    entries = selectors.audit_entries(user=request.user, **filters)
+    page = _page(request, entries)
+    # The audit administrator's reading is itself audited (a page of the log, with its filter).
+    audit_log(actor=request.user, action=AuditEntry.Action.AUDIT, note=f"read {request.GET.urlencode()}"[:300])
     template = "core/audit_log.html#rows" if request.htmx else "core/audit_log.html"
-    return render(request, template, {"form": form, "page": _page(request, entries)})
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "last_check": selectors.audit_last_verification(user=request.user)},
+    )
+
+
+@login_required
+def audit_log_export(request):
+    _form, filters = _audit_filters(request)
+    entries = selectors.audit_entries(user=request.user, **filters)
+    rows = (
+        (
+            timezone.localtime(e.at).replace(tzinfo=None),
+            e.actor_username,
+            e.actor_unit.name if e.actor_unit else "",
+            e.get_action_display(),
+            e.target_type,
+            e.target_id,
+            e.target_repr,
+            json.dumps(e.changes, ensure_ascii=False) if e.changes else "",
+            e.note,
+            e.ip or "",
+            e.hash,
+        )
+        for e in entries.iterator(chunk_size=2000)
+    )
+    return xlsx_export(
+        actor=request.user,
+        title=_("Audit log"),
+        headers=[
+            _("Time"),
+            _("Username"),
+            _("Unit"),
+            _("Action"),
+            _("Record type"),
+            "ID",
+            _("Record"),
+            _("Changes"),
+            _("Note"),
+            _("IP address"),
+            _("Hash"),
+        ],
+        rows=rows,
+        widths=[18, 14, 20, 14, 20, 8, 30, 50, 30, 16, 66],
+        note=f"audit log {request.GET.urlencode()}",
+    )
+
+
+@login_required
+@require_POST
+def audit_log_verify(request):
+    policy.require(request.user, policy.Capability.READ_AUDIT)
+    report = verify_chain()
+    audit_log(actor=request.user, action=AuditEntry.Action.AUDIT, note=f"verify ok={report.ok}")
+    if report.ok:
+        messages.success(
+            request,
+            _("The audit log's %(algorithm)s chain is intact: %(count)d entries checked.")
+            % {"algorithm": report.algorithm, "count": report.checked},
+        )
+    else:
+        messages.error(
+            request,
+            _("The audit log's chain is broken at entry %(id)d (%(at)s): %(reason)s")
+            % {"id": report.broken_id, "at": timezone.localtime(report.broken_at), "reason": report.reason},
+        )
+    return redirect("audit_log")
 
 
 # --- notifications ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from investdesk.core.models import User
 from investdesk.emergency import selectors, services
 from investdesk.emergency.models import CriticalEnterprise, Donation, Shipment
 from investdesk.enterprises import selectors as enterprise_selectors
+from investdesk.lib.masking import mask_id_number, mask_phone
 
 router = Router(tags=["emergency"])
 
@@ -302,6 +303,7 @@ class ShipmentIn(Schema):
     plate: str = ""
     driver: str = ""
     driver_phone: str = ""
+    driver_id_number: str = Field("", description="居民身份证号 (18 characters), for a transit pass application")
     transit_pass: str = "not_needed"
 
 
@@ -314,6 +316,7 @@ class ShipmentPatch(Schema):
     plate: str | None = None
     driver: str | None = None
     driver_phone: str | None = None
+    driver_id_number: str | None = None
     transit_pass: str | None = None
 
 
@@ -330,7 +333,8 @@ class ShipmentOut(Schema):
     carrier: str
     plate: str
     driver: str
-    driver_phone: str
+    driver_phone: str = Field(..., description="masked")
+    driver_id_number: str = Field(..., description="masked")
     transit_pass: str
     state: str
     state_reason: str
@@ -342,9 +346,11 @@ class ShipmentOut(Schema):
 
     @staticmethod
     def resolve_driver_phone(obj) -> str:
-        from investdesk.lib.masking import mask_phone
-
         return mask_phone(obj.driver_phone)
+
+    @staticmethod
+    def resolve_driver_id_number(obj) -> str:
+        return mask_id_number(obj.driver_id_number)
 
 
 class StateIn(Schema):

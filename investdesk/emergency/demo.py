@@ -39,6 +39,7 @@ from investdesk.emergency.models import (
     VolunteerService,
 )
 from investdesk.enterprises.models import Chamber, Enterprise
+from investdesk.lib.identifiers import make_resident_id
 from investdesk.lib.workdays import add_workdays
 
 SEED = 20220901
@@ -263,10 +264,16 @@ def _mobile(rng) -> str:
     return rng.choice(["13", "15", "17", "18", "19"]) + str(rng.randint(0, 9)) + f"{rng.randint(0, 99999999):08d}"
 
 
+def _driver_id(number: int) -> str:
+    """A made-up resident ID number for the drivers whose trip needed a transit pass (no random draw,
+    so the rest of the demo stays as it was)."""
+    return make_resident_id(f"51010419{70 + number % 20}0{1 + number % 9}1{number % 10}{number:03d}")
+
+
 def _shipments(rng, quake, gifts: dict[str, Donation], actors, units) -> tuple[int, int]:
     receipts = 0
     blocked_biscuits = None
-    for trip in TRIPS:
+    for number, trip in enumerate(TRIPS, start=1):
         actor = actors[trip.unit]
         donation = gifts[trip.key]
         shipment = services.shipment_create(
@@ -284,6 +291,7 @@ def _shipments(rng, quake, gifts: dict[str, Donation], actors, units) -> tuple[i
             plate=f"{trip.plate}{rng.choice(PLATE_LETTERS)}{rng.randint(10000, 99999)}",
             driver=_name(rng),
             driver_phone=_mobile(rng),
+            driver_id_number=_driver_id(number) if trip.transit_pass != Shipment.Pass.NOT_NEEDED else "",
             transit_pass=trip.transit_pass,
             at=_at(_day(trip.moves[0][1][0]), trip.moves[0][1][1], trip.moves[0][1][2]),
         )

@@ -75,6 +75,12 @@ class ShipmentForm(VersionedForm):
     plate = forms.CharField(label=_("Vehicle plate"), max_length=20, required=False)
     driver = forms.CharField(label=_("Driver"), max_length=30, required=False)
     driver_phone = forms.CharField(label=_("Driver's phone"), max_length=20, required=False)
+    driver_id_number = forms.CharField(
+        label=_("Driver's ID number"),
+        max_length=20,
+        required=False,
+        help_text=_("The resident ID number (18 characters), needed to apply for a transit pass."),
+    )
     transit_pass = forms.ChoiceField(label=_("Transit pass"), choices=Shipment.Pass.choices)
 
     def __init__(self, *args, donations, **kwargs):

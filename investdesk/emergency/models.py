@@ -11,8 +11,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from investdesk.core.fields import MASK_ID_NUMBER, NORMALIZE_ID_NUMBER, EncryptedCharField
 from investdesk.core.models import Access, Unit
 from investdesk.enterprises.models import Chamber, Enterprise
+from investdesk.lib.masking import mask_id_number, mask_phone
 
 
 def plain_number(value: Decimal) -> str:
@@ -204,7 +206,12 @@ class Shipment(models.Model):
     carrier = models.CharField(_("carrier"), max_length=100, blank=True)
     plate = models.CharField(_("vehicle plate"), max_length=20, blank=True)
     driver = models.CharField(_("driver"), max_length=30, blank=True)
-    driver_phone = models.CharField(_("driver's phone"), max_length=20, blank=True)
+    # Personal data, encrypted at rest (SM4) and shown masked; nothing searches them, so no blind index.
+    driver_phone = EncryptedCharField(_("driver's phone"), max_length=20, blank=True)
+    # 居民身份证号: a transit pass (通行证) application asks for it.
+    driver_id_number = EncryptedCharField(
+        _("driver's ID number"), max_length=18, blank=True, mask=MASK_ID_NUMBER, normalize=NORMALIZE_ID_NUMBER
+    )
     transit_pass = models.CharField(_("transit pass"), max_length=12, choices=Pass.choices, default=Pass.NOT_NEEDED)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PLANNED, db_index=True)
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -227,6 +234,14 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goods} → {self.destination}"
+
+    @property
+    def masked_driver_phone(self) -> str:
+        return mask_phone(self.driver_phone)
+
+    @property
+    def masked_driver_id_number(self) -> str:
+        return mask_id_number(self.driver_id_number)
 
 
 class ShipmentEvent(models.Model):

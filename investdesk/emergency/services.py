@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
+from investdesk.core.fields import encrypted_changes, encrypted_values
 from investdesk.core.models import AuditEntry, Unit
 from investdesk.core.versioning import check_upload, full_clean, lock_for_update
 from investdesk.emergency.models import (
@@ -29,6 +30,7 @@ from investdesk.emergency.models import (
 )
 from investdesk.enterprises.services import _check_owner_unit
 from investdesk.lib.chinese_text import search_key
+from investdesk.lib.identifiers import IdentifierError, validate_resident_id
 from investdesk.lib.phones import normalize_mobile
 
 
@@ -286,7 +288,7 @@ SHIPMENT_MOVES = {
 }
 SHIPMENT_FIELDS = {
     "donation", "goods", "quantity", "measure", "origin", "destination", "township", "carrier", "plate", "driver",
-    "driver_phone", "transit_pass",
+    "driver_phone", "driver_id_number", "transit_pass",
 }  # fmt: skip
 
 
@@ -316,6 +318,11 @@ def _clean_shipment(shipment: Shipment) -> None:
         if mobile is None:
             raise DomainError(_("Enter an 11-digit mainland mobile number."), field="driver_phone")
         shipment.driver_phone = mobile
+    if shipment.driver_id_number:
+        try:
+            shipment.driver_id_number = validate_resident_id(shipment.driver_id_number)
+        except IdentifierError as exc:
+            raise DomainError(str(exc), field="driver_id_number") from None
     shipment.plate = (shipment.plate or "").replace(" ", "").upper()
     full_clean(shipment)
 
@@ -350,11 +357,11 @@ def shipment_update(*, actor, shipment: Shipment, version: int | None, **fields)
     if unknown:
         raise TypeError(f"shipment_update does not take {sorted(unknown)}")
     shipment = lock_for_update(Shipment, shipment.pk, version)
-    before = snapshot(shipment)
+    before, before_personal = snapshot(shipment), encrypted_values(shipment)
     for key, value in fields.items():
         setattr(shipment, key, value)
     _clean_shipment(shipment)
-    changes = diff(before, snapshot(shipment))
+    changes = diff(before, snapshot(shipment)) | encrypted_changes(before_personal, shipment)
     if changes:
         shipment.version += 1
         shipment.updated_at = timezone.now()

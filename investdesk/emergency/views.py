@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
-from investdesk.core.exports import xlsx_export
+from investdesk.core.exports import export_unmasked, xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry, Unit
 from investdesk.emergency import selectors, services
@@ -33,14 +33,15 @@ from investdesk.emergency.forms import (
 )
 from investdesk.emergency.models import CriticalEnterprise, Donation, Receipt, Shipment, VolunteerService
 from investdesk.enterprises import selectors as enterprise_selectors
-from investdesk.lib.masking import mask_phone
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 
 DONATION_FIELDS = ["donor_kind", "enterprise", "chamber", "donor_name", "donor_title", "mobilised_by", "kind",
                    "pledged_on", "amount", "item", "quantity", "measure", "value", "recipient", "note"]  # fmt: skip
 SHIPMENT_FIELDS = ["donation", "goods", "quantity", "measure", "origin", "destination", "township", "carrier", "plate",
-                   "driver", "driver_phone", "transit_pass"]  # fmt: skip
+                   "driver", "driver_phone", "driver_id_number", "transit_pass"]  # fmt: skip
+# Personal data: shown in full (and audited) only to people with VIEW_PERSONAL.
+DRIVER_PERSONAL = ("driver_phone", "driver_id_number")
 
 
 def _date(value) -> datetime.date | None:
@@ -361,6 +362,13 @@ def shipment_form(request, shipment_id: int | None = None):
     if incident is None:
         return _no_incident(request)
     initial = {f: getattr(shipment, f) for f in [*SHIPMENT_FIELDS, "version"]} if shipment else {}
+    stored = [name for name in DRIVER_PERSONAL if shipment and getattr(shipment, name)]
+    # Without VIEW_PERSONAL the stored numbers are not prefilled, and left blank they are kept.
+    withheld = [] if policy.can(request.user, policy.Capability.VIEW_PERSONAL) else stored
+    for name in withheld:
+        initial.pop(name)
+    if stored and not withheld and request.method == "GET":
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=shipment, note="driver (edit)")
     if not shipment and request.GET.get("donation"):
         gift = Donation.objects.filter(pk=int_or_none(request.GET["donation"]) or 0, kind="goods").first()
         if gift:
@@ -369,9 +377,15 @@ def shipment_form(request, shipment_id: int | None = None):
         user=request.user, scope=selectors.Scope(incident=incident.pk), filters=selectors.DonationFilter(kind="goods")
     )
     form = ShipmentForm(request.POST or None, initial=initial, donations=donations_)
+    for name in withheld:
+        masked = Shipment._meta.get_field(name).mask(getattr(shipment, name))
+        form.fields[name].help_text = _("Now %(masked)s; leave blank to keep it.") % {"masked": masked}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = data.pop("version")
+        for name in withheld:
+            if not data.get(name):
+                data.pop(name, None)
         try:
             if shipment:
                 shipment = services.shipment_update(actor=request.user, shipment=shipment, version=version, **data)
@@ -394,11 +408,15 @@ def shipment_detail(request, shipment_id: int, move_form=None, case_form=None):
     shipment = selectors.shipment_get_for_user(user=request.user, shipment_id=shipment_id)
     enterprises = enterprise_selectors.enterprises_for_user(user=request.user).order_by("name_key")
     donor = shipment.donation.enterprise_id if shipment.donation_id else None
+    see_personal = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    if see_personal and (shipment.driver_phone or shipment.driver_id_number):
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=shipment, note="driver")
     return render(
         request,
         "emergency/shipment.html",
         {
             "shipment": shipment,
+            "see_personal": see_personal,
             "events": shipment.events.select_related("actor"),
             "can_edit": policy.can_edit(request.user, shipment),
             "moves": [(s, Shipment.State(s).label) for s in services.SHIPMENT_MOVES[shipment.state]],
@@ -651,7 +669,7 @@ def shipments_export(request):
         user=request.user, scope=_scope(request, incident), state=request.GET.get("state")
     )
     rows = [(s.goods, s.quantity, s.measure, s.origin, f"{s.destination}{s.township}", s.carrier, s.plate, s.driver,
-             mask_phone(s.driver_phone), s.get_transit_pass_display(), s.get_state_display(), s.state_reason,
+             s.driver_phone, s.get_transit_pass_display(), s.get_state_display(), s.state_reason,
              timezone.localtime(s.departed_at).replace(tzinfo=None) if s.departed_at else None,
              timezone.localtime(s.delivered_at).replace(tzinfo=None) if s.delivered_at else None,
              s.case.number if s.case_id else "", s.owner_unit.name) for s in qs.iterator()]  # fmt: skip
@@ -660,7 +678,7 @@ def shipments_export(request):
                _("Departed at"), _("Delivered at"), _("Case"), _("Owning unit")]  # fmt: skip
     return xlsx_export(
         actor=request.user, title=_("Shipments"), headers=headers, rows=rows, note="shipments",
-        name=f"{incident.name}-{_('Shipments')}",
+        name=f"{incident.name}-{_('Shipments')}", personal={8}, unmasked=export_unmasked(request),
     )  # fmt: skip
 
 

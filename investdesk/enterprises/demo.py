@@ -380,7 +380,7 @@ def _generate(rng, units, industries, people) -> list[Enterprise]:
         Contact.objects.filter(pk=contact.pk).update(wechat=f"wxid_sc{contact.pk:06d}")
     by_enterprise: dict[int, list] = {}
     for contact in contacts:
-        by_enterprise.setdefault(contact.enterprise_id, []).append((contact.name, contact.mobile, contact.phone))
+        by_enterprise.setdefault(contact.enterprise_id, []).append((contact.name, contact.phone))
     for enterprise in rows:
         enterprise.search_text = services.search_text_for(enterprise, by_enterprise.get(enterprise.pk, []))
     Enterprise.objects.bulk_update(rows, ["search_text"], batch_size=500)

@@ -247,7 +247,7 @@ class ChamberForm(VersionedForm):
         label=_("Key people"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("One per line: name, position (e.g. 陈泽民，名誉会长)."),
+        help_text=_("One per line: name, position and, if known, mobile (e.g. 陈泽民，名誉会长，13800000000)."),
     )
 
     def clean_people(self) -> list[tuple[str, str, str]]:

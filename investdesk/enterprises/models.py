@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from investdesk.core.fields import BlindIndexField, EncryptedCharField
 from investdesk.core.models import Access, ReferenceTable, Unit
 from investdesk.lib.masking import mask_email, mask_phone
 from investdesk.lib.regions import CITY_CHOICES, CITY_NAMES
@@ -111,7 +112,10 @@ class Contact(models.Model):
     )
     name = models.CharField(_("name"), max_length=60)
     title = models.CharField(_("title"), max_length=60, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True)
+    # Personal data: encrypted at rest (SM4); exact search goes through the blind index.
+    mobile = EncryptedCharField(_("mobile"), max_length=20, blank=True)
+    mobile_index = BlindIndexField(source="mobile")
+    # The office line or switchboard: not encrypted (see services.search_text_for).
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat ID"), max_length=60, blank=True)
@@ -180,7 +184,8 @@ class ChamberPerson(models.Model):
     chamber = models.ForeignKey(Chamber, on_delete=models.CASCADE, related_name="people")
     name = models.CharField(_("name"), max_length=60)
     position = models.CharField(_("position"), max_length=60)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    mobile = EncryptedCharField(_("mobile"), max_length=20, blank=True)
+    mobile_index = BlindIndexField(source="mobile")
 
     access = Access(parent="chamber")
 
@@ -189,6 +194,10 @@ class ChamberPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.position}）"
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_phone(self.mobile)
 
 
 class ServiceAction(models.Model):

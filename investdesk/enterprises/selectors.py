@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from investdesk.core import policy
+from investdesk.core.fields import blind_index_q
 from investdesk.core.models import Unit
 from investdesk.enterprises.models import (
     Chamber,
@@ -18,6 +19,7 @@ from investdesk.enterprises.models import (
     VisitProblem,
 )
 from investdesk.lib.chinese_text import normalize_query
+from investdesk.lib.phones import normalize_mobile
 
 # Panels other modules add to the enterprise 360 page (cases, projects, letters, donations, …):
 # each is `panel(*, user, enterprise) -> dict | None` with a "template" key and its context.
@@ -68,7 +70,13 @@ def enterprises_for_user(*, user, filters: EnterpriseFilter | None = None) -> Qu
     qs = policy.visible(user, Enterprise.objects.filter(merged_into__isnull=True))
     q = normalize_query(f.q)
     if q:
-        qs = qs.filter(search_text__contains=q)
+        matches = Q(search_text__contains=q)
+        if mobile := normalize_mobile(f.q or ""):
+            # Mobile numbers are encrypted: only a whole one matches, through its blind index.
+            matches |= Exists(
+                Contact.objects.filter(blind_index_q(Contact, "mobile", mobile), enterprise=OuterRef("pk"))
+            )
+        qs = qs.filter(matches)
     if f.city:
         qs = qs.filter(city=f.city)
     if f.industry:

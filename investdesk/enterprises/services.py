@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from investdesk.core import policy
 from investdesk.core.audit import audit_log, diff, snapshot
 from investdesk.core.errors import DomainError
+from investdesk.core.fields import encrypted_changes, encrypted_values
 from investdesk.core.models import AuditEntry, Unit, User
 from investdesk.core.services import record_share
 from investdesk.core.versioning import full_clean, lock_for_update
@@ -87,18 +88,25 @@ def _clean_enterprise(enterprise: Enterprise) -> None:
     full_clean(enterprise, exclude=["uscc"])
 
 
-def search_text_for(enterprise: Enterprise, contacts: list[tuple[str, str, str]]) -> str:
+def search_text_for(enterprise: Enterprise, contacts: list[tuple[str, str]]) -> str:
     """What the search box matches: names (folded, pinyin, initials), the code, contacts' names and
-    phone numbers. `contacts` holds (name, mobile, phone) tuples."""
-    digits = " ".join(d for _, mobile, phone in contacts for d in (mobile, re.sub(r"\D", "", phone or "")) if d)
-    text = search_key(enterprise.name, enterprise.name_en, *(name for name, _, _ in contacts))
-    return " | ".join(part for part in (text, (enterprise.uscc or "").lower(), digits) if part)
+    office phone numbers. `contacts` holds (name, phone) pairs.
+
+    Mobile numbers are personal data, encrypted at rest: they are never copied here in plaintext. A
+    query that is a whole mobile number finds its contact through `Contact.mobile_index` instead
+    (selectors.enterprises_for_user), and part of one finds nothing. The landline `phone` is an
+    enterprise's office line or switchboard, not personal data, so its digits stay searchable as any
+    part; one that is really a mobile number is left out like the mobile field.
+    """
+    landlines = [re.sub(r"\D", "", phone or "") for _, phone in contacts if not normalize_mobile(phone or "")]
+    text = search_key(enterprise.name, enterprise.name_en, *(name for name, _ in contacts))
+    return " | ".join(
+        part for part in (text, (enterprise.uscc or "").lower(), " ".join(d for d in landlines if d)) if part
+    )
 
 
 def enterprise_refresh_search(enterprise: Enterprise) -> None:
-    enterprise.search_text = search_text_for(
-        enterprise, list(enterprise.contacts.values_list("name", "mobile", "phone"))
-    )
+    enterprise.search_text = search_text_for(enterprise, list(enterprise.contacts.values_list("name", "phone")))
     Enterprise.objects.filter(pk=enterprise.pk).update(search_text=enterprise.search_text)
 
 
@@ -248,11 +256,11 @@ def contact_update(*, actor, contact: Contact, version: int | None, **fields) ->
     if unknown:
         raise TypeError(f"contact_update does not take {sorted(unknown)}")
     contact = lock_for_update(Contact, contact.pk, version)
-    before = snapshot(contact)
+    before, before_personal = snapshot(contact), encrypted_values(contact)
     for key, value in fields.items():
         setattr(contact, key, value)
     _clean_contact(contact)
-    changes = diff(before, snapshot(contact))
+    changes = diff(before, snapshot(contact)) | encrypted_changes(before_personal, contact)
     if not changes:
         return contact
     contact.version += 1
@@ -295,7 +303,19 @@ def chamber_create(
 
 
 def _parse_people(people) -> list[tuple[str, str, str]]:
-    return [(n.strip(), p.strip(), (m or "").strip()) for n, p, m in people if n and n.strip()]
+    """(name, position, mobile) of each key person named; a mobile given must be a mainland one."""
+    parsed = []
+    for name, position, mobile in people:
+        if not (name and name.strip()):
+            continue
+        normalized = normalize_mobile(mobile) if (mobile or "").strip() else ""
+        if normalized is None:
+            raise DomainError(
+                _("%(name)s: enter a mainland mobile number of 11 digits, e.g. 13812345678.") % {"name": name.strip()},
+                field="people",
+            )
+        parsed.append((name.strip(), position.strip(), normalized))
+    return parsed
 
 
 @transaction.atomic

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
-from investdesk.core.exports import xlsx_export
+from investdesk.core.exports import UNMASKED_PARAM, export_unmasked, xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
 from investdesk.enterprises import importer, selectors, services
-from investdesk.enterprises.exports import enterprises_xlsx
+from investdesk.enterprises.exports import enterprises_table
 from investdesk.enterprises.forms import (
     ChamberForm,
     ContactForm,
@@ -29,7 +29,6 @@ from investdesk.enterprises.forms import (
     VisitForm,
 )
 from investdesk.enterprises.models import Chamber, Enterprise, Visit
-from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 from investdesk.lib.tabular import MAX_BYTES
@@ -37,6 +36,8 @@ from investdesk.lib.tabular import MAX_BYTES
 ENTERPRISE_FORM_FIELDS = ["name", "name_en", "uscc", "city", "address", "industry", "ownership", "investor_country",
                           "is_key", "is_city_support", "is_fortune500", "is_listed", "employees", "status",
                           "liaison", "note"]  # fmt: skip
+# A contact's personal details: masked unless the user has VIEW_PERSONAL (then audited).
+CONTACT_PERSONAL = ("mobile", "phone", "email", "wechat")
 
 
 # --- the list ---------------------------------------------------------------------------------------
@@ -60,13 +61,12 @@ def enterprise_list(request):
 @login_required
 def enterprise_export(request):
     form = EnterpriseFilterForm(request.GET or None)
-    content, count = enterprises_xlsx(
-        enterprises=selectors.enterprises_for_user(user=request.user, filters=form.filters())
+    table = enterprises_table(enterprises=selectors.enterprises_for_user(user=request.user, filters=form.filters()))
+    query = request.GET.copy()
+    query.pop(UNMASKED_PARAM, None)  # the audit note says "unmasked" only when the export was
+    return xlsx_export(
+        actor=request.user, note=f"enterprises {query.urlencode()}", unmasked=export_unmasked(request), **table
     )
-    audit_log(
-        actor=request.user, action=AuditEntry.Action.EXPORT, note=f"enterprises {request.GET.urlencode()} rows={count}"
-    )
-    return attachment(content, filename=f"{_('Enterprises')}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # --- one enterprise ---------------------------------------------------------------------------------
@@ -76,7 +76,9 @@ def enterprise_export(request):
 def enterprise_detail(request, enterprise_id: int):
     enterprise = selectors.enterprise_get_for_user(user=request.user, enterprise_id=enterprise_id)
     contacts = list(selectors.contacts_of(user=request.user, enterprise=enterprise))
-    if any(c.mobile or c.phone or c.email for c in contacts):
+    # Contacts' details in full only for VIEW_PERSONAL, and that view is audited; masked otherwise.
+    see_personal = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    if see_personal and any(getattr(c, name) for c in contacts for name in CONTACT_PERSONAL):
         audit_log(
             actor=request.user,
             action=AuditEntry.Action.VIEW_PERSONAL,
@@ -89,6 +91,7 @@ def enterprise_detail(request, enterprise_id: int):
         {
             "enterprise": enterprise,
             "contacts": contacts,
+            "see_personal": see_personal,
             "visits": selectors.visits_for_user(user=request.user, enterprise=enterprise)[:50],
             "others": selectors.recent_visits_by_others(user=request.user, enterprise=enterprise),
             "can_edit": policy.can_edit(request.user, enterprise),
@@ -138,10 +141,24 @@ def contact_form(request, enterprise_id: int, contact_id: int | None = None):
         if contact.enterprise_id != enterprise.pk:
             raise Http404
     fields = ["name", "title", "mobile", "phone", "email", "wechat", "preferred_channel", "is_primary", "version"]
-    form = ContactForm(request.POST or None, initial={f: getattr(contact, f) for f in fields} if contact else {})
+    initial = {f: getattr(contact, f) for f in fields} if contact else {}
+    stored = [name for name in CONTACT_PERSONAL if contact and getattr(contact, name)]
+    # Without VIEW_PERSONAL the stored details are not prefilled, and left blank they are kept.
+    withheld = [] if policy.can(request.user, policy.Capability.VIEW_PERSONAL) else stored
+    for name in withheld:
+        initial.pop(name)
+    if stored and not withheld and request.method == "GET":
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=contact, note="contact (edit)")
+    form = ContactForm(request.POST or None, initial=initial)
+    for name in withheld:
+        masked = getattr(contact, f"masked_{name}", "") or "****"
+        form.fields[name].help_text = _("Now %(masked)s; leave blank to keep it.") % {"masked": masked}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = data.pop("version")
+        for name in withheld:
+            if not data.get(name):
+                data.pop(name, None)
         try:
             if contact:
                 services.contact_update(actor=request.user, contact=contact, version=version, **data)
@@ -386,11 +403,17 @@ def chamber_detail(request, chamber_id: int):
             messages.success(request, _("%(n)d member enterprises added.") % {"n": added})
             return redirect("enterprises:chamber", chamber_id=chamber.pk)
     members = selectors.enterprises_for_user(user=request.user).filter(chambers=chamber)
+    people = list(chamber.people.all())
+    see_personal = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    if see_personal and any(p.mobile for p in people):
+        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=chamber, note="key people")
     return render(
         request,
         "enterprises/chamber_detail.html",
         {
             "chamber": chamber,
+            "people": people,
+            "see_personal": see_personal,
             "members": members,
             "form": form,
             "can_edit": policy.can_edit(request.user, chamber),
@@ -404,18 +427,34 @@ def chamber_form(request, chamber_id: int | None = None):
     policy.require(request.user, policy.Capability.EDIT_RECORDS)
     chamber = None
     initial = {}
+    # Key people's mobiles are prefilled (and that view audited) only for VIEW_PERSONAL; for anyone
+    # else a person written without one keeps the mobile they had.
+    see_personal = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    kept: dict[str, str] = {}
     if chamber_id:
         chamber = policy.get_editable_or_404(request.user, Chamber.objects.prefetch_related("people"), pk=chamber_id)
+        people = list(chamber.people.all())
+        if see_personal and any(p.mobile for p in people) and request.method == "GET":
+            audit_log(
+                actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=chamber, note="key people (edit)"
+            )
+        kept = {} if see_personal else {p.name: p.mobile for p in people if p.mobile}
         initial = {
             "name": chamber.name,
             "kind": chamber.kind,
             "note": chamber.note,
             "version": chamber.version,
-            "people": "\n".join(f"{p.name}，{p.position}" for p in chamber.people.all()),
+            "people": "\n".join(
+                "，".join([p.name, p.position, *([p.mobile] if see_personal and p.mobile else [])]) for p in people
+            ),
         }
     form = ChamberForm(request.POST or None, initial=initial)
+    if kept:
+        hint = _("Mobile numbers are not shown: a person written without one keeps it.")
+        form.fields["people"].help_text = f"{form.fields['people'].help_text} {hint}"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        data["people"] = [(name, position, mobile or kept.get(name, "")) for name, position, mobile in data["people"]]
         try:
             if chamber:
                 chamber = services.chamber_update(

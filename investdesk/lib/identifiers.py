@@ -1,7 +1,11 @@
-"""Chinese identifiers: the unified social credit code (统一社会信用代码, GB 32100-2015)."""
+"""Chinese identifiers: the unified social credit code (统一社会信用代码, GB 32100-2015) and the resident
+ID number (居民身份证号, GB 11643-1999)."""
+
+import datetime
 
 from django.utils.translation import gettext as _
 from stdnum import exceptions
+from stdnum.cn import ric as _ric
 from stdnum.cn import uscc as _uscc
 
 
@@ -37,3 +41,34 @@ def make_uscc(*, division: str, organisation: str, kind: str = "91") -> str:
     if len(body) != 17:
         raise IdentifierError(f"USCC body must be 17 characters, got {len(body)}")
     return body + _uscc.calc_check_digit(body)
+
+
+def validate_resident_id(value: str) -> str:
+    """The 18-character resident ID number (居民身份证号, GB 11643-1999) in upper case, or IdentifierError.
+
+    Checks the length, the digits, the birth date and the check character (ISO 7064 MOD 11-2, X for
+    10). The region code is not looked up: codes change, and a valid card keeps its old one.
+    """
+    number = _ric.compact(value or "")
+    if len(number) != 18:
+        raise IdentifierError(_("A resident ID number has 18 characters; this one has %(n)d.") % {"n": len(number)})
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise IdentifierError(_("A resident ID number is 17 digits followed by a digit or X."))
+    if number[17] != _ric.calc_check_digit(number):
+        raise IdentifierError(
+            _("The check character (the last one) does not match: check the number for a mistyped digit.")
+        )
+    try:
+        born = _ric.get_birth_date(number)
+    except exceptions.ValidationError:
+        born = None
+    if born is None or born > datetime.date.today() or born.year < 1900:
+        raise IdentifierError(_("Characters 7 to 14 are not a date of birth (YYYYMMDD)."))
+    return number
+
+
+def make_resident_id(body: str) -> str:
+    """A valid number from its first 17 digits (demo and synthetic data)."""
+    if len(body) != 17 or not body.isdigit():
+        raise IdentifierError(f"A resident ID body is 17 digits, got {body!r}")
+    return body + _ric.calc_check_digit(body + "0")

@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from investdesk.core.audit import audit_log
+from investdesk.core.models import AuditEntry
 from investdesk.outreach import channels
 from investdesk.outreach.models import Campaign, Message
 
@@ -104,10 +106,7 @@ def send_one(message: Message, channel) -> str:
         if getattr(exc, "maybe_delivered", False):
             # The provider may have taken it (an SMTP reply to DATA never came): a person confirms.
             state, fields = Message.State.UNKNOWN, {"last_error": exc.reason[:300]}
-            recorded = Message.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
-                state=state, claim_token=None, claim_expires_at=None, updated_at=timezone.now(), **fields
-            )
-            return state if recorded else "lost-claim"
+            return _record(message, state, fields)
         if attempts >= settings.OUTREACH_MAX_ATTEMPTS:
             state, fields = Message.State.FAILED_PERMANENTLY, {"last_error": f"{exc.reason} (×{attempts})"[:300]}
         else:
@@ -120,9 +119,23 @@ def send_one(message: Message, channel) -> str:
     else:
         state, fields = Message.State.SENT, {"provider_id": accepted.provider_id[:200], "sent_at": timezone.now(),
                                              "last_error": ""}  # fmt: skip
-    recorded = Message.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
-        state=state, claim_token=None, claim_expires_at=None, updated_at=timezone.now(), **fields
-    )
+    return _record(message, state, fields)
+
+
+def _record(message: Message, state: str, fields: dict) -> str:
+    """Store the outcome of a hand-over, and audit every message that left (or may have left)."""
+    with transaction.atomic():
+        recorded = Message.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
+            state=state, claim_token=None, claim_expires_at=None, updated_at=timezone.now(), **fields
+        )
+        if recorded and state in (Message.State.SENT, Message.State.UNKNOWN):
+            audit_log(
+                actor=None,
+                username="outreach",
+                action=AuditEntry.Action.MESSAGE,
+                target=message,
+                note=f"campaign {message.campaign_id} {message.channel} {state} {fields.get('provider_id', '')}",
+            )
     return state if recorded else "lost-claim"  # reaped meanwhile: it is `unknown` now
 
 

@@ -11,8 +11,21 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from investdesk.core.fields import EncryptedCharField
 from investdesk.core.models import Access, Unit
 from investdesk.enterprises.models import Contact, Enterprise
+from investdesk.lib.masking import mask_email, mask_phone
+
+
+def mask_address(value: str | None) -> str:
+    """A recipient's address masked by its kind: an email, a phone number, or a WeCom id."""
+    if not value:
+        return ""
+    if "@" in value:
+        return mask_email(value)
+    if any(ch.isdigit() for ch in value) and not any(ch.isalpha() for ch in value):
+        return mask_phone(value)
+    return value[:2] + "*" * max(len(value) - 2, 1)
 
 
 class Campaign(models.Model):
@@ -94,7 +107,8 @@ class Message(models.Model):
     )
     name = models.CharField(max_length=60)  # the recipient's name as addressed
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    address = models.CharField(max_length=254, blank=True)  # email, mobile, WeCom id
+    # Email, mobile or WeCom id, copied from the contact: personal data, so encrypted like the contact's.
+    address = EncryptedCharField(max_length=254, blank=True, mask="investdesk.outreach.models.mask_address")
     subject = models.CharField(max_length=150)
     text = models.TextField()  # the rendered letter, plain text
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
@@ -134,6 +148,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.name} {self.channel} {self.state}"
+
+    @property
+    def masked_address(self) -> str:
+        return mask_address(self.address)
 
 
 class Response(models.Model):

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from investdesk.core import policy
+from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
 from investdesk.core.forms import apply_domain_error
+from investdesk.core.models import AuditEntry
 from investdesk.enterprises import importer as enterprise_importer
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.lib.paging import page_of
@@ -194,14 +196,21 @@ def calls(request, campaign_id: int, call_form=None):
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("outreach:calls", campaign_id=campaign.pk)
+    calls_ = selectors.call_list(campaign=campaign, caller=request.user)
+    calls_["mine"] = list(calls_["mine"])
+    # The numbers to dial are personal data: in full only for VIEW_PERSONAL, and that view is audited.
+    see_personal = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
+    if see_personal and calls_["mine"]:
+        audit_log(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_PERSONAL,
+            target=campaign,
+            note=f"call list ({len(calls_['mine'])} numbers)",
+        )
     return render(
         request,
         "outreach/calls.html",
-        {
-            "campaign": campaign,
-            "form": call_form or CallForm(),
-            **selectors.call_list(campaign=campaign, caller=request.user),
-        },
+        {"campaign": campaign, "form": call_form or CallForm(), "see_personal": see_personal, **calls_},
         status=400 if call_form is not None else 200,
     )
 

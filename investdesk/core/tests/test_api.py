@@ -113,10 +113,13 @@ def test_only_administrators_create_people(client, owner, units):
     assert response.status_code == 403
 
 
-def test_the_audit_api_is_for_administrators(client, admin, owner):
+def test_the_audit_api_is_for_the_audit_administrator(client, admin, auditor, owner):
+    _token_for(owner)
     assert client.get("/api/v1/audit", **_bearer(_token_for(owner))).status_code == 403
-    data = client.get("/api/v1/audit", {"action": "token"}, **_bearer(_token_for(admin))).json()
+    assert client.get("/api/v1/audit", **_bearer(_token_for(admin))).status_code == 403
+    data = client.get("/api/v1/audit", {"action": "token"}, **_bearer(_token_for(auditor))).json()
     assert data["count"] >= 1
+    assert AuditEntry.objects.filter(actor=auditor, action="audit", note__startswith="read (API)").exists()
 
 
 def test_the_session_works_for_the_browser_but_needs_csrf_to_write(admin, units):

@@ -18,7 +18,7 @@ def test_sign_in_search_the_directory_and_switch_language(page, live_server, own
     page.click("text=通讯录")
     page.wait_for_url("**/directory/")
     page.fill("input[name=q]", "yf")  # pinyin initials of 杨帆
-    page.wait_for_function("document.querySelectorAll('#rows tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#rows tbody tr').length === 1")
     assert colleague.name in page.inner_text("#rows")
     assert outsider.name not in page.inner_text("#rows")
     assert "q=yf" in page.url  # htmx pushed the search into the address bar

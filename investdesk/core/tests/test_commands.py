@@ -83,7 +83,16 @@ def test_createadmin_enforces_the_password_policy(db, monkeypatch):
 
 
 def test_check_deploy_is_clean_with_debug_off(tmp_path):
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "k" * 30 + "-Zx9#q" + "j" * 30, "VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "k" * 30 + "-Zx9#q" + "j" * 30,
+        "VAR_DIR": str(tmp_path),
+        # Keys of their own, as production must have (each missing one is a deploy warning).
+        "PERSONAL_DATA_KEYS": "k1:00112233445566778899aabbccddeeff",
+        "PERSONAL_DATA_INDEX_KEY": "ffeeddccbbaa99887766554433221100",
+        "AUDIT_HMAC_KEY": "a" * 20 + "-audit-chain-" + "b" * 20,
+    }
     for name in ("USE_HTTPS", "SECURE_SSL_REDIRECT", "DATABASE_URL"):
         env.pop(name, None)
     result = subprocess.run(

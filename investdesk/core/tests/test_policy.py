@@ -78,9 +78,10 @@ def test_inactive_and_anonymous_users_see_nothing(owner, colleague):
     assert not policy.visible(owner, User.objects.all()).exists()
 
 
-def test_capabilities_follow_the_role(admin, leader, owner, observer):
+def test_capabilities_follow_the_role(admin, secadmin, auditor, leader, owner, observer):
     assert policy.can(admin, policy.Capability.MANAGE_PEOPLE)
-    assert policy.can(admin, policy.Capability.READ_AUDIT)
+    assert policy.can(secadmin, policy.Capability.MANAGE_ROLES)
+    assert policy.can(auditor, policy.Capability.READ_AUDIT)
     assert not policy.can(leader, policy.Capability.MANAGE_PEOPLE)
     assert not policy.can(owner, policy.Capability.READ_AUDIT)
     assert not policy.can(observer, policy.Capability.EDIT_RECORDS)

@@ -97,15 +97,15 @@ def test_user_update_audits_before_and_after(admin, owner):
     assert entry.changes == {"title": ["", "科长"]}
 
 
-def test_role_change_controls_django_admin_access(admin, owner):
-    services.user_update(actor=admin, user=owner, version=None, role=Role.ADMIN)
+def test_role_change_controls_django_admin_access(secadmin, owner):
+    services.user_set_role(actor=secadmin, user=owner, version=None, role=Role.ADMIN, grants=[])
     owner.refresh_from_db()
     assert owner.is_staff
 
 
-def test_an_admin_cannot_demote_themselves(admin):
+def test_an_admin_cannot_deactivate_themselves(admin):
     with pytest.raises(DomainError):
-        services.user_update(actor=admin, user=admin, version=None, role=Role.STAFF)
+        services.user_update(actor=admin, user=admin, version=None, is_active=False)
 
 
 def test_deactivating_a_person_ends_their_sessions(client, admin, owner):

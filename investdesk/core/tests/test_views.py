@@ -185,11 +185,11 @@ def test_a_bad_mobile_is_named_in_chinese(client_for, admin, units):
     assert not User.objects.filter(username="wangwu").exists()
 
 
-def test_the_audit_log_page_filters(client_for, admin, owner):
+def test_the_audit_log_page_filters(client_for, auditor, owner):
     from investdesk.core.audit import audit_log
 
     audit_log(actor=owner, action=AuditEntry.Action.EXPORT, note="directory rows=2")
-    client = client_for(admin)
+    client = client_for(auditor)
     body = client.get("/manage/audit/", {"action": "export"}).content.decode()
     assert "directory rows=2" in body
     body = client.get("/manage/audit/", {"action": "login"}).content.decode()

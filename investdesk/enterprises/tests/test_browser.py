@@ -18,7 +18,7 @@ def test_find_an_enterprise_by_pinyin_and_record_a_visit(page, live_server, owne
     page.click("nav >> text=企业库")
     page.fill("#filters input[name=q]", "byd")
     page.wait_for_function(
-        "document.querySelectorAll('#rows tbody tr').length === 1 && "
+        "() => document.querySelectorAll('#rows tbody tr').length === 1 && "
         "document.querySelector('#rows').innerText.includes('比亚迪')"
     )
     assert "138****8888" in page.inner_text("#rows")

@@ -31,12 +31,18 @@ def catl(owner):
         "王磊",
         "wanglei",
         "13812348888",
-        "1381234",
+        "+86 138-1234-8888",
         "比亞迪",
     ],
 )
 def test_search_finds_by_any_part(owner, chengdu_enterprise, catl, query):
     assert _names(owner, q=query) == {"比亚迪股份有限公司"}
+
+
+def test_a_mobile_number_is_found_only_whole(owner, chengdu_enterprise, catl):
+    # Mobiles are encrypted: the blind index answers an exact number, never part of one.
+    assert _names(owner, q="1381234") == set()
+    assert _names(owner, q="8888") == set()
 
 
 @pytest.mark.parametrize("query", ["宁德时代", "寧德時代", "ningde", "ndsd", "catl"])

@@ -56,11 +56,15 @@ def test_update_with_a_stale_version_is_a_conflict(owner, chengdu_enterprise):
     assert chengdu_enterprise.employees == 10
 
 
-def test_search_text_holds_pinyin_initials_contacts_and_phones(chengdu_enterprise):
+def test_search_text_holds_pinyin_initials_contacts_and_office_phones(owner, chengdu_enterprise):
+    services.contact_create(actor=owner, enterprise=chengdu_enterprise, name="前台", phone="028-8512 3456")
+    services.contact_create(actor=owner, enterprise=chengdu_enterprise, name="司机", phone="139 0000 2222")
     chengdu_enterprise.refresh_from_db()
     text = chengdu_enterprise.search_text
-    for fragment in ["比亚迪", "biyadi", "byd", "914403001922038216".lower(), "王磊", "wanglei", "13812348888"]:
+    for fragment in ["比亚迪", "biyadi", "byd", "914403001922038216".lower(), "王磊", "wanglei", "02885123456"]:
         assert fragment in text, fragment
+    # Mobile numbers are personal data, encrypted at rest: never copied here, even from the phone field.
+    assert "13812348888" not in text and "13900002222" not in text
 
 
 def test_contact_mobile_is_normalised_and_refused_when_wrong(owner, chengdu_enterprise):

@@ -130,6 +130,11 @@ def test_emails_reach_the_smtp_server_once_each_with_their_key_and_the_campaign_
         assert "中秋佳节之际" in received.get_body(("html",)).get_content()
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DONE
+    # Every message sent is in the audit log (MLPS: messages sent are security-relevant events).
+    from investdesk.core.models import AuditEntry
+
+    sent = AuditEntry.objects.filter(action="message", target_type="outreach.message")
+    assert sorted(int(i) for i in sent.values_list("target_id", flat=True)) == sorted(m.pk for m in messages)
     # Nothing is left to do: a second run sends nothing again.
     assert delivery.run(campaign_id=campaign.pk) == {}
     assert len(inbox.messages) == 7

@@ -4,6 +4,7 @@ responses, internal notices with read receipts, and the policy."""
 import datetime
 
 import pytest
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -83,6 +84,12 @@ def test_approval_needs_someone_else_with_the_right_role(letter, owner, colleagu
     [message] = letter.messages.all()
     assert (message.channel, message.address, message.state) == ("phone", "13812348888", "pending")
     assert message.subject == "相信四川 相信未来——致比亚迪股份有限公司" and message.text.startswith("王磊总经理：")
+    # The address copies the contact's mobile: encrypted at rest like it (delivery reads the plaintext).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address FROM outreach_message WHERE id = %s", [message.pk])
+        [stored] = cursor.fetchone()
+    assert stored.startswith("sm4:") and "13812348888" not in stored
+    assert message.masked_address == "138****8888"
 
 
 def test_missing_values_block_submission(owner, chengdu_enterprise):

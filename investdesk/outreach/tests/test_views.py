@@ -3,6 +3,8 @@ campaign answers 404."""
 
 import datetime
 
+from investdesk.core.models import AuditEntry, Role
+from investdesk.core.tests.factories import UserFactory
 from investdesk.outreach import services
 from investdesk.outreach.models import Campaign, Message
 
@@ -58,12 +60,27 @@ def test_the_call_list_reserves_and_records(client_for, owner, leader, chengdu_e
     client.post(f"/outreach/{campaign.pk}/calls/", {"reserve": "1", "count": "5"})
     page = client.get(f"/outreach/{campaign.pk}/calls/").content.decode()
     assert "13812348888" in page and "王磊" in page
+    # The number to dial is personal data: shown in full to staff, and that view is audited.
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.VIEW_PERSONAL, target_id=str(campaign.pk)).exists()
     message = Message.objects.get()
     client.post(f"/outreach/{campaign.pk}/calls/{message.pk}/", {"outcome": "reached", "note": "支持"})
     message.refresh_from_db()
     assert message.state == "sent" and message.note == "支持"
     campaign.refresh_from_db()
     assert campaign.status == "done"
+
+
+def test_a_caller_without_view_personal_sees_the_number_masked(client_for, owner, leader, units, chengdu_enterprise):
+    sysadmin = UserFactory(username="sysadmin", name="吴刚", unit=units.chengdu, role=Role.ADMIN)
+    campaign = services.campaign_create(actor=owner, name="电话", subject="致{{企业名称}}", body=LETTER,
+                                        enterprises=[chengdu_enterprise])  # fmt: skip
+    services.campaign_submit(actor=owner, campaign=campaign, version=None)
+    services.campaign_approve(actor=leader, campaign=campaign, version=None)
+    client = client_for(sysadmin)
+    client.post(f"/outreach/{campaign.pk}/calls/", {"reserve": "1", "count": "5"})
+    page = client.get(f"/outreach/{campaign.pk}/calls/").content.decode()
+    assert "王磊" in page and "138****8888" in page and "13812348888" not in page
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.VIEW_PERSONAL).exists()
 
 
 def test_a_notice_is_read_by_opening_it(client_for, owner, dispatcher, leader, units):

@@ -10,8 +10,9 @@ from investdesk.core.models import Role, Unit
 
 class Command(BaseCommand):
     help = (
-        "Create an administrator (the first one on a new installation). The password is asked twice, or read "
-        "from INVESTDESK_ADMIN_PASSWORD, and must pass the password policy."
+        "Create an administrator: the system administrator (the first one on a new installation), the security "
+        "administrator or the audit administrator (--role). `migrate` creates no account. The password is asked "
+        "twice, or read from INVESTDESK_ADMIN_PASSWORD, and must pass the password policy."
     )
 
     def add_arguments(self, parser):
@@ -19,8 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="系统管理员")
         parser.add_argument("--email", default="")
         parser.add_argument("--unit", help="Code of the unit; by default the bureau (created if there is none).")
+        parser.add_argument(
+            "--role",
+            choices=[Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN],
+            default=Role.ADMIN,
+            help="admin (system), secadmin (security) or auditor (audit); default admin.",
+        )
 
-    def handle(self, *args, username, name, email, unit, **options):
+    def handle(self, *args, username, name, email, unit, role, **options):
         target = self._unit(unit)
         password = os.environ.get("INVESTDESK_ADMIN_PASSWORD")
         if not password:
@@ -33,14 +40,14 @@ class Command(BaseCommand):
                 username=username,
                 name=name,
                 unit=target,
-                role=Role.ADMIN,
+                role=role,
                 password=password,
                 email=email,
                 must_change_password=False,
             )
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from None
-        self.stdout.write(self.style.SUCCESS(f"Administrator {user.username} created in {target}."))
+        self.stdout.write(self.style.SUCCESS(f"{user.get_role_display()} {user.username} created in {target}."))
 
     def _unit(self, code: str | None) -> Unit:
         if code:
