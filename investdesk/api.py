@@ -10,8 +10,9 @@ Conventions every router follows (docs/api.md):
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from investdesk.core import selectors
@@ -37,12 +38,98 @@ class VerifiedSession(SessionAuth):
         return None
 
 
-api = NinjaAPI(
+class ErrorItem(Schema):
+    field: str | None
+    message: str
+    code: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ErrorItem]
+
+
+# The errors every operation may answer, in the one shape above: a business rule (400), no or a bad
+# token (401), a missing capability (403), a record outside the caller's scope (404), input that does
+# not parse (422). A stale `version` (409) only where the request sends one.
+ERRORS = {
+    "400": "A business rule refused the request; `errors` names the field.",
+    "401": "No valid token or session.",
+    "403": "The caller lacks the capability.",
+    "404": "No such record in the caller's scope.",
+    "409": "Someone else changed the record since its `version` was read.",
+    "422": "Some input does not parse; `errors` names each field.",
+}
+
+
+class InvestDeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The document django-ninja derives from the routes, plus the error answers of the conventions
+        above (declared once here rather than in every route's `response=`)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error.pop("$defs", {}))
+        components["ErrorOut"] = error
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+                sends_version = "version" in _resolve(components, body or {}).get("properties", {})
+                for status, description in ERRORS.items():
+                    if status != "409" or sends_version:
+                        operation["responses"].setdefault(status, {"description": description, "content": content})
+        return schema
+
+
+def _resolve(components: dict, schema: dict) -> dict:
+    ref = schema.get("$ref", "")
+    return components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+
+
+class NulRefusingParser(Parser):
+    """PostgreSQL text cannot hold NUL (U+0000) and no field of ours needs it: a value with one is bad
+    input (422 naming the field), not a database error (500)."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        _refuse_nul(data, ("body",))
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(result, ("query",))
+        return result
+
+
+def _refuse_nul(data, loc: tuple) -> None:
+    found = []
+
+    def walk(value, path):
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, (*path, key))
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    walk(data, loc)
+    if found:
+        message = _("This value contains a NUL character.")
+        raise ValidationError([{"loc": path, "msg": message, "type": "null_character"} for path in found])
+
+
+api = InvestDeskAPI(
     title="InvestDesk API",
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",
+    parser=NulRefusingParser(),
 )
 
 
@@ -86,6 +173,8 @@ def _forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, ValidationError):  # django-ninja wraps what the body parser raises
+        return _validation(request, exc.__cause__)
     return _error(request, exc.status_code, str(exc))
 
 

@@ -8,6 +8,7 @@ from investdesk.cases import selectors, services
 from investdesk.cases.models import Case, CaseCategory
 from investdesk.core.errors import DomainError
 from investdesk.core.models import Unit, User
+from investdesk.core.schemas import Id
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import VisitProblem
 
@@ -55,7 +56,7 @@ class TransitionIn(Schema):
     note: str = ""
     lead_unit_id: int | None = None
     lead_handler_id: int | None = None
-    co_unit_ids: list[int] = []
+    co_unit_ids: list[Id] = []
     outside_bodies: list[str] = []
     urgency: str | None = None
     rating: str | None = None

@@ -2,6 +2,8 @@ import datetime
 
 from ninja import Field, Schema
 
+from investdesk.core.schemas import Id
+
 
 class IndustryOut(Schema):
     id: int
@@ -111,8 +113,8 @@ class VisitIn(Schema):
     enterprise_id: int
     visited_on: datetime.date
     mode: str = "on_site"
-    staff_ids: list[int] = Field(default_factory=list, description="Defaults to the caller")
-    contact_ids: list[int] = Field(default_factory=list)
+    staff_ids: list[Id] = Field(default_factory=list, description="Defaults to the caller")
+    contact_ids: list[Id] = Field(default_factory=list)
     action_id: int | None = None
     summary: str = ""
     answers: dict[int, str] = Field(default_factory=dict, description="question id → answer")

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 from investdesk.core import policy
 from investdesk.core.errors import DomainError
 from investdesk.core.models import Unit
+from investdesk.core.schemas import Id
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.outreach import selectors, services
 from investdesk.outreach.models import Campaign
@@ -23,8 +24,8 @@ class CampaignIn(Schema):
     subject: str = Field(..., min_length=1, max_length=150)
     body: str = Field(..., min_length=1)
     filters: str = ""  # the enterprise list's query string, e.g. "status=operating&flags=key"
-    enterprise_ids: list[int] = []
-    unit_ids: list[int] = []
+    enterprise_ids: list[Id] = []
+    unit_ids: list[Id] = []
     scheduled_at: datetime.datetime | None = None
 
 

@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -12,6 +13,8 @@ from investdesk.enterprises.models import Industry
 from investdesk.projects import selectors, services
 
 router = Router(tags=["projects"])
+
+Year = Annotated[int, Field(ge=2000, le=2100)]  # as for targets: a date of year 0 or 10000 cannot be built
 
 
 class ProjectOut(Schema):
@@ -159,7 +162,7 @@ def follow_up_add(request, project_id: int, payload: FollowUpIn):
 
 
 @router.get("/targets")
-def targets(request, year: int, as_of: datetime.date | None = None):
+def targets(request, year: Year, as_of: datetime.date | None = None):
     rows = selectors.target_progress(user=request.auth, year=year, as_of=as_of)
     return [
         {"unit_id": r.unit.pk, "unit": r.unit.name, "elapsed": r.elapsed, "expected": r.expected,
@@ -300,6 +303,6 @@ def project_patch(request, project_id: int, payload: ProjectPatch):
 
 
 @router.get("/projects-figures")
-def project_figures(request, year: int):
+def project_figures(request, year: Year):
     figures = selectors.pipeline_figures(user=request.auth, year=year)
     return figures.__dict__

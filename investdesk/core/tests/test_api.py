@@ -142,3 +142,50 @@ def test_api_docs_load_nothing_from_the_internet(client, db):
     body = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle" in body
     assert "http://" not in body and "https://" not in body
+
+
+def test_an_id_past_64_bits_in_a_list_is_a_422_naming_it_not_a_500(client, owner, chengdu_enterprise):
+    """Found by API fuzzing: SQLite cannot bind such an integer in `IN (...)`, which answered 500."""
+    key = _token_for(owner)
+    huge = 2**64
+    campaign = {
+        "name": "中秋问候",
+        "subject": "中秋问候",
+        "body": "祝中秋快乐",
+        "enterprise_ids": [chengdu_enterprise.pk, huge],
+    }
+    visit = {"enterprise_id": chengdu_enterprise.pk, "visited_on": "2022-09-01", "staff_ids": [huge]}
+    for url, body, field in (
+        ("/api/v1/campaigns", campaign, "enterprise_ids.1"),
+        ("/api/v1/campaigns", {**campaign, "enterprise_ids": [], "unit_ids": [huge]}, "unit_ids.0"),
+        ("/api/v1/visits", visit, "staff_ids.0"),
+        ("/api/v1/visits", {**visit, "staff_ids": [], "contact_ids": [huge]}, "contact_ids.0"),
+    ):
+        response = client.post(url, body, content_type="application/json", **_bearer(key))
+        assert response.status_code == 422, (url, response.content)
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_the_openapi_document_declares_the_error_answers(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "400", "401", "403", "404", "422"}
+    patch = paths["/api/v1/enterprises/{enterprise_id}"]["patch"]["responses"]
+    assert patch["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def test_a_nul_character_is_a_422_naming_the_field_not_a_500(client, owner, chengdu_enterprise):
+    """Found by API fuzzing on PostgreSQL, whose text columns refuse NUL: it answered 500."""
+    key = _token_for(owner)
+    body = {
+        "name": "中秋\x00问候",
+        "subject": "中秋问候",
+        "body": "祝中秋快乐",
+        "enterprise_ids": [chengdu_enterprise.pk],
+    }
+    response = client.post("/api/v1/campaigns", body, content_type="application/json", **_bearer(key))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    response = client.get("/api/v1/people", {"q": "a\x00b"}, **_bearer(key))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["q"]
+    assert client.post("/api/v1/campaigns", "{", content_type="application/json", **_bearer(key)).status_code == 400

@@ -75,3 +75,12 @@ def test_plans_and_events_through_the_api(client, owner, outsider, chengdu_enter
     assert response.json()["likelihood"] == "high" and response.json()["expected_start_on"] == "2023-03-01"
     assert client.get("/api/v1/projects?likelihood=high", **auth).json()["count"] == 1
     assert client.get("/api/v1/projects?likelihood=low", **auth).json()["count"] == 0
+
+
+def test_an_impossible_year_is_a_422_naming_it_not_a_500(client, leader):
+    """Found by API fuzzing: year=0 reached datetime.date() and answered 500."""
+    for url in ("/api/v1/targets?year=0", "/api/v1/projects-figures?year=0", "/api/v1/targets?year=99999"):
+        response = client.get(url, **_auth(leader))
+        assert response.status_code == 422, url
+        assert [e["field"] for e in response.json()["errors"]] == ["year"]
+    assert client.get("/api/v1/projects-figures?year=2022", **_auth(leader)).status_code == 200
