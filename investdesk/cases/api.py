@@ -68,7 +68,7 @@ class TransitionIn(Schema):
     satisfaction: str | None = None
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     at: datetime.datetime
     actor: str | None = Field(None, alias="actor.name")
     action: str
@@ -132,7 +132,7 @@ def case_get(request, case_id: int):
     return selectors.case_get_for_user(user=request.auth, case_id=case_id)
 
 
-@router.get("/cases/{case_id}/events", response=list[EventOut])
+@router.get("/cases/{case_id}/events", response=list[CaseEventOut])
 def case_events(request, case_id: int):
     case = selectors.case_get_for_user(user=request.auth, case_id=case_id)
     return list(selectors.case_events(case=case))

@@ -210,7 +210,7 @@ def target_set(request, payload: TargetIn):
     return services.target_set(actor=request.auth, unit=unit, **data)
 
 
-class EventOut(Schema):
+class PromotionEventOut(Schema):
     id: int
     name: str
     kind: str
@@ -222,7 +222,7 @@ class EventOut(Schema):
     participant_count: int = 0
 
 
-@router.get("/events", response=list[EventOut])
+@router.get("/events", response=list[PromotionEventOut])
 @paginate
 def events(request):
     return selectors.events_for_user(user=request.auth)
@@ -233,7 +233,7 @@ def event_get(request, event_id: int):
     event = selectors.event_get_for_user(user=request.auth, event_id=event_id)
     figures = selectors.event_figures(event=event)
     return {
-        **EventOut.model_validate(event).model_dump(),
+        **PromotionEventOut.model_validate(event).model_dump(),
         "industry_ids": [i.pk for i in event.industries.all()],
         "participant_ids": list(event.participants.values_list("pk", flat=True)),
         "figures": figures.__dict__,
