@@ -4,6 +4,8 @@
 * `outsider` works in the Mianyang city bureau and should have no access to Chengdu's records;
 * `leader` is a bureau leader and sees everything; `admin` (system administrator) manages units and
   people, `secadmin` (security administrator) roles and grants, `auditor` reads the audit log;
+* `sysadmin` (a system administrator) and `reader` (an observer) sit in the Chengdu bureau: they see
+  its records but not personal data in full;
 * `dispatcher` is in the enterprise service division; `partner` handles cases at 经信厅;
 * `observer` may read their division's records but never change anything.
 """
@@ -13,7 +15,9 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 
 from investdesk.core import auditguard
 from investdesk.core.models import Role, Unit
@@ -37,6 +41,20 @@ def _flush_past_audit_guard(original):
 
 _ops = type(connection.ops)  # the configured backend's operations class
 _ops.sql_flush = _flush_past_audit_guard(_ops.sql_flush)
+
+
+class _SerialWSGIServer(WSGIServer):
+    """One request at a time. On SQLite the suite's database is in memory and the live server's
+    threads all share its one connection: two requests in parallel (a page and its htmx call) would
+    interleave transactions on it ("cannot start a transaction within a transaction"). Django's
+    server closes each connection when it is not threaded, so the browser never holds it."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if connection.vendor == "sqlite":
+    LiveServerThread.server_class = _SerialWSGIServer
 
 
 @pytest.fixture
@@ -76,6 +94,18 @@ def leader(units):
 @pytest.fixture
 def admin(units):
     return UserFactory(username="admin", name="周建国", unit=units.office, role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def sysadmin(units):
+    """A system administrator in the Chengdu bureau: may edit its records, may not see personal data."""
+    return UserFactory(username="sysadmin", name="吴刚", unit=units.chengdu, role=Role.ADMIN)
+
+
+@pytest.fixture
+def reader(units):
+    """A read-only observer in the Chengdu bureau: sees its records, not personal data in full."""
+    return UserFactory(username="reader", name="周敏", unit=units.chengdu, role=Role.OBSERVER)
 
 
 @pytest.fixture

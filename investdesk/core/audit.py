@@ -113,6 +113,8 @@ def audit_log(
 # --- the hash chain -----------------------------------------------------------------------------
 
 _CHAIN_LOCK = 0x1D_A0D17  # an arbitrary constant naming the advisory lock
+VERIFIED = "verify"  # the note of the entry that records a verification
+PRUNED = "prune"  # the note of the entry that records a prune (and the chain's new anchor)
 
 
 def _lock_chain() -> None:
@@ -185,9 +187,7 @@ def _entries(batch: int = 2000) -> Iterator[AuditEntry]:
 def chain_anchor() -> str:
     """The `prev_hash` the oldest remaining row must carry: "" for a log never pruned, otherwise
     the hash of the last row removed, recorded by the latest prune."""
-    latest_prune = (
-        AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note__startswith="prune").order_by("-id").first()
-    )
+    latest_prune = AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note=PRUNED).order_by("-id").first()
     return (latest_prune.changes or {}).get("last_removed_hash", "") if latest_prune else ""
 
 
@@ -206,6 +206,24 @@ def verify_chain() -> ChainReport:
         expected_prev = head_hash = entry.hash
         head_id = entry.id
     return ChainReport(HASH_NAME, checked, head_id, head_hash)
+
+
+def verify_and_record(*, actor=None) -> ChainReport:
+    """Verify the chain and record the outcome as an audit entry of its own (the command, the daily
+    task and the audit administrator's button all do this); `last_verification` reads it back."""
+    report = verify_chain()
+    audit_log(
+        actor=actor,
+        action=AuditEntry.Action.AUDIT,
+        username="system",
+        note=VERIFIED,
+        changes={"ok": report.ok, "checked": report.checked, "broken_id": report.broken_id},
+    )
+    return report
+
+
+def last_verification() -> AuditEntry | None:
+    return AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note=VERIFIED).order_by("-id").first()
 
 
 # --- retention ----------------------------------------------------------------------------------
@@ -237,7 +255,7 @@ def audit_prune(*, actor=None, days: int) -> int:
         audit_log(
             actor=actor,
             action=AuditEntry.Action.AUDIT,
-            note="prune",
+            note=PRUNED,
             username="system",
             changes={
                 "removed": count,

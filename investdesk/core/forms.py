@@ -40,6 +40,19 @@ class BootstrapForm(forms.Form):
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
 
+class MobileField(forms.CharField):
+    """A mainland mobile number, optional, normalised to its 11 digits ("138 1234 5678" → 13812345678)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{"label": _("Mobile"), "max_length": 20, "required": False, **kwargs})
+
+    def clean(self, value) -> str:
+        value = super().clean(value)
+        if value and normalize_mobile(value) is None:
+            raise forms.ValidationError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
+        return normalize_mobile(value) if value else ""
+
+
 class UnitChoiceField(forms.ModelChoiceField):
     """Units shown indented under their parents."""
 
@@ -144,7 +157,7 @@ class PersonForm(VersionedForm):
     name = forms.CharField(label=_("Full name"), max_length=60)
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.filter(is_active=True).order_by("path"))
     title = forms.CharField(label=_("Job title"), max_length=60, required=False)
-    mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    mobile = MobileField()
     office_phone = forms.CharField(label=_("Office phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
@@ -165,12 +178,6 @@ class PersonForm(VersionedForm):
         else:
             del self.fields["password"]
             self.fields["username"].disabled = True
-
-    def clean_mobile(self) -> str:
-        value = self.cleaned_data["mobile"].strip()
-        if value and normalize_mobile(value) is None:
-            raise forms.ValidationError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
-        return normalize_mobile(value) if value else ""
 
 
 class RoleForm(VersionedForm):
@@ -213,15 +220,9 @@ class ReauthForm(BootstrapForm):
 
 
 class MyDetailsForm(VersionedForm):
-    mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    mobile = MobileField()
     office_phone = forms.CharField(label=_("Office phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
-
-    def clean_mobile(self) -> str:
-        value = self.cleaned_data["mobile"].strip()
-        if value and normalize_mobile(value) is None:
-            raise forms.ValidationError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
-        return normalize_mobile(value) if value else ""
 
 
 class ResetPasswordForm(BootstrapForm):

@@ -159,8 +159,10 @@ def audit_entries(
 
 def audit_last_verification(*, user) -> AuditEntry | None:
     """The latest check of the hash chain (by the daily task, the command or an audit administrator)."""
+    from investdesk.core.audit import last_verification
+
     policy.require(user, policy.Capability.READ_AUDIT)
-    return AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT, note__startswith="verify ").order_by("-id").first()
+    return last_verification()
 
 
 def _looks_like_ip(term: str) -> bool:

@@ -168,25 +168,32 @@ def user_create(
 @transaction.atomic
 def user_update(*, actor, user: User, version: int | None, **fields) -> User:
     policy.require(actor, policy.Capability.MANAGE_PEOPLE)
+    if actor.pk == user.pk and fields.get("is_active") is False:
+        raise DomainError(_("You cannot deactivate yourself."), field="is_active")
+    allowed = {"name", "unit", "email", "mobile", "title", "office_phone", "is_active"}
+    user, was_active = _person_update(actor=actor, user=user, version=version, allowed=allowed, fields=fields)
+    if was_active and not user.is_active:
+        sessions_end_for_user(actor=actor, user=user, reason="deactivated")
+    return user
+
+
+def _person_update(*, actor, user: User, version: int | None, allowed: set, fields: dict, note: str = ""):
+    """Lock, change the `allowed` fields, validate, save and audit a person; returns the person and
+    whether they were active before."""
     user = lock_for_update(User, user.pk, version)
     before, plain_before = snapshot(user), encrypted_values(user)
-    allowed = {"name", "unit", "email", "mobile", "title", "office_phone", "is_active"}
     for key, value in fields.items():
         if key not in allowed:
-            raise TypeError(f"user_update does not change {key!r}")
+            raise TypeError(f"this update does not change {key!r}")
         setattr(user, key, value)
-    if actor.pk == user.pk and not user.is_active:
-        raise DomainError(_("You cannot deactivate yourself."), field="is_active")
     _prepare_person(user)
     full_clean(user, exclude=["password"])
     user.version += 1
     user.save()
     changes = diff(before, snapshot(user)) | encrypted_changes(plain_before, user)
     if changes:
-        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=user, changes=changes)
-    if before["is_active"] and not user.is_active:
-        sessions_end_for_user(actor=actor, user=user, reason="deactivated")
-    return user
+        audit_log(actor=actor, action=AuditEntry.Action.UPDATE, target=user, changes=changes, note=note)
+    return user, before["is_active"]
 
 
 @transaction.atomic
@@ -218,20 +225,8 @@ def user_set_role(*, actor, user: User, version: int | None, role: str, grants: 
 @transaction.atomic
 def user_update_own_details(*, user: User, version: int | None, **fields) -> User:
     """A person changes their own mobile, office phone or email (the view asks for the password first)."""
-    user = lock_for_update(User, user.pk, version)
-    before, plain_before = snapshot(user), encrypted_values(user)
-    for key, value in fields.items():
-        if key not in {"mobile", "office_phone", "email"}:
-            raise TypeError(f"user_update_own_details does not change {key!r}")
-        setattr(user, key, value)
-    _prepare_person(user)
-    full_clean(user, exclude=["password"])
-    user.version += 1
-    user.save()
-    changes = diff(before, snapshot(user)) | encrypted_changes(plain_before, user)
-    if changes:
-        audit_log(actor=user, action=AuditEntry.Action.UPDATE, target=user, changes=changes, note="own details")
-    return user
+    allowed = {"mobile", "office_phone", "email"}
+    return _person_update(actor=user, user=user, version=version, allowed=allowed, fields=fields, note="own details")[0]
 
 
 @transaction.atomic

@@ -14,12 +14,11 @@ from investdesk.core.models import Notification
 def audit_housekeeping() -> str:
     """Daily: remove audit entries past AUDIT_RETENTION_DAYS, verify the hash chain (the result is
     itself an audit entry the audit administrator sees), forget records of expired sessions."""
-    from investdesk.core.audit import AuditEntry, audit_log, audit_prune, verify_chain
+    from investdesk.core.audit import audit_prune, verify_and_record
     from investdesk.core.services import sessions_forget_expired
 
     removed = audit_prune(days=settings.AUDIT_RETENTION_DAYS)
-    report = verify_chain()
-    audit_log(actor=None, action=AuditEntry.Action.AUDIT, username="system", note=f"verify ok={report.ok}")
+    report = verify_and_record()
     sessions = sessions_forget_expired()
     head = f"head {report.head_id} {report.head_hash}" if report.ok else f"BROKEN at {report.broken_id}"
     return f"pruned {removed}, checked {report.checked} ({head}), forgot {sessions} sessions"

@@ -25,7 +25,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from investdesk.core import policy, selectors, services
-from investdesk.core.audit import audit_log, verify_chain
+from investdesk.core.audit import audit_log, verify_and_record
 from investdesk.core.errors import DomainError
 from investdesk.core.exports import xlsx_export
 from investdesk.core.forms import (
@@ -44,6 +44,7 @@ from investdesk.core.forms import (
 )
 from investdesk.core.middleware import AUTH_AT, mark_authenticated, password_expired
 from investdesk.core.models import ADMIN_ROLES, ApiToken, AuditEntry, LoginSession, Role, Unit
+from investdesk.core.personal import Withheld
 from investdesk.lib.params import int_or_none
 
 PAGE_SIZE = 50
@@ -424,27 +425,17 @@ def manage_people(request):
 def person_form(request, person_id: int | None = None):
     policy.require(request.user, policy.Capability.MANAGE_PEOPLE)
     person = selectors.person_get_for_admin(user=request.user, person_id=person_id) if person_id else None
-    # Administrators manage accounts, not personal data: the mobile is shown only to those who may
-    # see it unmasked (and that view is audited); others may replace it but not read it.
-    sees_mobile = policy.can(request.user, policy.Capability.VIEW_PERSONAL)
     initial = {}
     if person:
-        fields = ("username", "name", "unit", "title", "office_phone", "email", "is_active", "version")
+        fields = ("username", "name", "unit", "title", "mobile", "office_phone", "email", "is_active", "version")
         initial = {f: getattr(person, f) for f in fields}
-        if sees_mobile:
-            initial["mobile"] = person.mobile
-    if person and person.mobile and sees_mobile and request.method == "GET":
-        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=person, note="mobile (admin)")
+    # Administrators manage accounts, not personal data: they may replace a mobile, not read it.
+    withheld = Withheld(request, person, ["mobile"], initial, note="mobile (admin)")
     form = PersonForm(request.POST or None, initial=initial, creating=person is None)
-    if person and person.mobile and not sees_mobile:
-        form.fields["mobile"].help_text = _("Now %(masked)s; leave blank to keep it.") % {
-            "masked": person.masked_mobile
-        }
+    withheld.explain(form)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = withheld.keep_blank(form.cleaned_data)
         version = data.pop("version")
-        if person and not sees_mobile and not data.get("mobile"):
-            data.pop("mobile", None)
         try:
             if person:
                 data.pop("username")
@@ -609,8 +600,7 @@ def audit_log_export(request):
 @require_POST
 def audit_log_verify(request):
     policy.require(request.user, policy.Capability.READ_AUDIT)
-    report = verify_chain()
-    audit_log(actor=request.user, action=AuditEntry.Action.AUDIT, note=f"verify ok={report.ok}")
+    report = verify_and_record(actor=request.user)
     if report.ok:
         messages.success(
             request,

@@ -18,6 +18,7 @@ from investdesk.core.errors import DomainError
 from investdesk.core.exports import export_unmasked, xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry, Unit
+from investdesk.core.personal import Withheld
 from investdesk.emergency import selectors, services
 from investdesk.emergency.forms import (
     CriticalCaseForm,
@@ -362,13 +363,7 @@ def shipment_form(request, shipment_id: int | None = None):
     if incident is None:
         return _no_incident(request)
     initial = {f: getattr(shipment, f) for f in [*SHIPMENT_FIELDS, "version"]} if shipment else {}
-    stored = [name for name in DRIVER_PERSONAL if shipment and getattr(shipment, name)]
-    # Without VIEW_PERSONAL the stored numbers are not prefilled, and left blank they are kept.
-    withheld = [] if policy.can(request.user, policy.Capability.VIEW_PERSONAL) else stored
-    for name in withheld:
-        initial.pop(name)
-    if stored and not withheld and request.method == "GET":
-        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=shipment, note="driver (edit)")
+    withheld = Withheld(request, shipment, DRIVER_PERSONAL, initial, note="driver (edit)")
     if not shipment and request.GET.get("donation"):
         gift = Donation.objects.filter(pk=int_or_none(request.GET["donation"]) or 0, kind="goods").first()
         if gift:
@@ -377,15 +372,10 @@ def shipment_form(request, shipment_id: int | None = None):
         user=request.user, scope=selectors.Scope(incident=incident.pk), filters=selectors.DonationFilter(kind="goods")
     )
     form = ShipmentForm(request.POST or None, initial=initial, donations=donations_)
-    for name in withheld:
-        masked = Shipment._meta.get_field(name).mask(getattr(shipment, name))
-        form.fields[name].help_text = _("Now %(masked)s; leave blank to keep it.") % {"masked": masked}
+    withheld.explain(form)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = withheld.keep_blank(form.cleaned_data)
         version = data.pop("version")
-        for name in withheld:
-            if not data.get(name):
-                data.pop(name, None)
         try:
             if shipment:
                 shipment = services.shipment_update(actor=request.user, shipment=shipment, version=version, **data)

@@ -1,11 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from investdesk.core.forms import BootstrapForm, DatePicker, UnitChoiceField, VersionedForm
+from investdesk.core.forms import BootstrapForm, DatePicker, MobileField, UnitChoiceField, VersionedForm
 from investdesk.core.models import Unit, User
 from investdesk.enterprises.models import Chamber, Contact, Enterprise, Industry, Visit
 from investdesk.enterprises.selectors import ORDERINGS
-from investdesk.lib.phones import normalize_mobile
 from investdesk.lib.regions import CITY_CHOICES
 
 
@@ -134,18 +133,12 @@ class EnterpriseForm(VersionedForm):
 class ContactForm(VersionedForm):
     name = forms.CharField(label=_("Name"), max_length=60)
     title = forms.CharField(label=_("Title"), max_length=60, required=False)
-    mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    mobile = MobileField()
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     wechat = forms.CharField(label=_("WeChat ID"), max_length=60, required=False)
     preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Contact.Channel.choices)
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
-
-    def clean_mobile(self) -> str:
-        value = self.cleaned_data["mobile"].strip()
-        if value and normalize_mobile(value) is None:
-            raise forms.ValidationError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
-        return normalize_mobile(value) if value else ""
 
 
 class VisitForm(VersionedForm):

@@ -14,6 +14,7 @@ from investdesk.core.errors import DomainError
 from investdesk.core.exports import UNMASKED_PARAM, export_unmasked, xlsx_export
 from investdesk.core.forms import apply_domain_error
 from investdesk.core.models import AuditEntry
+from investdesk.core.personal import Withheld
 from investdesk.enterprises import importer, selectors, services
 from investdesk.enterprises.exports import enterprises_table
 from investdesk.enterprises.forms import (
@@ -142,23 +143,12 @@ def contact_form(request, enterprise_id: int, contact_id: int | None = None):
             raise Http404
     fields = ["name", "title", "mobile", "phone", "email", "wechat", "preferred_channel", "is_primary", "version"]
     initial = {f: getattr(contact, f) for f in fields} if contact else {}
-    stored = [name for name in CONTACT_PERSONAL if contact and getattr(contact, name)]
-    # Without VIEW_PERSONAL the stored details are not prefilled, and left blank they are kept.
-    withheld = [] if policy.can(request.user, policy.Capability.VIEW_PERSONAL) else stored
-    for name in withheld:
-        initial.pop(name)
-    if stored and not withheld and request.method == "GET":
-        audit_log(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL, target=contact, note="contact (edit)")
+    withheld = Withheld(request, contact, CONTACT_PERSONAL, initial, note="contact (edit)")
     form = ContactForm(request.POST or None, initial=initial)
-    for name in withheld:
-        masked = getattr(contact, f"masked_{name}", "") or "****"
-        form.fields[name].help_text = _("Now %(masked)s; leave blank to keep it.") % {"masked": masked}
+    withheld.explain(form)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = withheld.keep_blank(form.cleaned_data)
         version = data.pop("version")
-        for name in withheld:
-            if not data.get(name):
-                data.pop(name, None)
         try:
             if contact:
                 services.contact_update(actor=request.user, contact=contact, version=version, **data)

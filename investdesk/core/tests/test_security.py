@@ -75,6 +75,10 @@ def test_the_audit_administrator_reads_and_exports_the_log_and_is_audited_doing_
     assert client.get("/manage/audit/", {"action": "login"}).status_code == 200
     response = client.get("/manage/audit/export.xlsx")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "哈希链尚未校验" in client.get("/manage/audit/").content.decode()
+    assert client.post("/manage/audit/verify/").status_code == 302
+    page = client.get("/manage/audit/").content.decode()
+    assert "哈希链最近校验于" in page and "完整" in page
     notes = list(AuditEntry.objects.filter(actor=auditor).values_list("action", "note"))
     assert ("audit", "read action=login") in notes
     assert any(action == "export" and note.startswith("audit log") for action, note in notes)

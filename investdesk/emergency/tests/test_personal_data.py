@@ -8,26 +8,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from investdesk.core.errors import DomainError
-from investdesk.core.models import AuditEntry, Role
-from investdesk.core.tests.factories import UserFactory
+from investdesk.core.models import AuditEntry
 from investdesk.emergency import services
 from investdesk.emergency.models import Shipment
 from investdesk.lib.identifiers import make_resident_id
 
 ID_NUMBER = make_resident_id("51010419850312007")  # ends in X: the check character of this body is 10
 PHONE = "13812345678"  # the driver of the `shipment` fixture
-
-
-@pytest.fixture
-def reader(units):
-    """A read-only observer of the Chengdu bureau: sees its shipments, not the drivers' numbers."""
-    return UserFactory(username="reader", name="周敏", unit=units.chengdu, role=Role.OBSERVER)
-
-
-@pytest.fixture
-def sysadmin(units):
-    """A system administrator of the Chengdu bureau: may edit shipments, may not see personal data."""
-    return UserFactory(username="sysadmin", name="吴刚", unit=units.chengdu, role=Role.ADMIN)
 
 
 @pytest.fixture

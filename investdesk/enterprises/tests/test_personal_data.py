@@ -2,25 +2,12 @@
 
 import pytest
 
-from investdesk.core.models import AuditEntry, Role
-from investdesk.core.tests.factories import UserFactory
+from investdesk.core.models import AuditEntry
 from investdesk.enterprises import services
 from investdesk.enterprises.models import Chamber, Contact
 
 MOBILE, MASKED = "13812348888", "138****8888"  # 王磊, the contact of the chengdu_enterprise fixture
 EMAIL = "wanglei@byd.example.com"
-
-
-@pytest.fixture
-def reader(units):
-    """A read-only observer of the Chengdu bureau: sees its records, may not see personal data."""
-    return UserFactory(username="reader", name="周敏", unit=units.chengdu, role=Role.OBSERVER)
-
-
-@pytest.fixture
-def sysadmin(units):
-    """A system administrator of the Chengdu bureau: may edit records, may not see personal data."""
-    return UserFactory(username="sysadmin", name="吴刚", unit=units.chengdu, role=Role.ADMIN)
 
 
 def _views(target) -> int:

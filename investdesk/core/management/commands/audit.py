@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from investdesk.core.audit import audit_log, audit_prune, verify_chain
+from investdesk.core.audit import audit_log, audit_prune, verify_and_record
 from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry
 
@@ -26,8 +26,7 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _verify(self, **options):
-        report = verify_chain()
-        audit_log(actor=None, action=AuditEntry.Action.AUDIT, username="system", note=f"verify ok={report.ok}")
+        report = verify_and_record()
         if not report.ok:
             self.stderr.write(
                 f"BROKEN at entry {report.broken_id} ({report.broken_at:%Y-%m-%d %H:%M:%S}): {report.reason}. "
