@@ -42,12 +42,17 @@ def search_key(*parts: str | None) -> str:
     """The text a record is searched by: its folded names plus their pinyin and initials."""
     keys: list[str] = []
     for part in parts:
-        if not part:
-            continue
-        folded = fold(part)
-        full, initials = pinyin_keys(folded)
-        keys.extend(k for k in (folded.replace(" ", ""), full, initials) if k)
+        if part:
+            keys.extend(part_keys(part))
     return " | ".join(dict.fromkeys(keys))
+
+
+@functools.lru_cache(maxsize=65_536)
+def part_keys(part: str) -> tuple[str, ...]:
+    """One name's keys: folded, full pinyin, initials (cached: people's and places' names repeat)."""
+    folded = fold(part)
+    full, initials = pinyin_keys(folded)
+    return tuple(k for k in (folded.replace(" ", ""), full, initials) if k)
 
 
 def normalize_query(q: str | None) -> str:
