@@ -76,15 +76,7 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in after.keys() | before.keys() if before.get(k) != after.get(k)}
 
 
-def audit_log(
-    *,
-    actor,
-    action: str,
-    target: models.Model | None = None,
-    changes: dict | None = None,
-    note: str = "",
-    username: str = "",
-) -> AuditEntry:
+def _entry(*, actor, action: str, target=None, changes=None, note: str = "", username: str = "") -> AuditEntry:
     ctx = request_context.get()
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     entry = AuditEntry(
@@ -102,12 +94,38 @@ def audit_log(
         entry.target_type = target._meta.label_lower
         entry.target_id = str(target.pk)
         entry.target_repr = str(target)[:200]
+    return entry
+
+
+def audit_log(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict | None = None,
+    note: str = "",
+    username: str = "",
+) -> AuditEntry:
+    entry = _entry(actor=actor, action=action, target=target, changes=changes, note=note, username=username)
     with transaction.atomic():
         _lock_chain()
         entry.prev_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
         entry.hash = entry_mac(entry)
         entry.save(force_insert=True)
     return entry
+
+
+def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict]]) -> int:
+    """One entry per (record, changes), chained in order and written at once (bulk creation)."""
+    entries = [_entry(actor=actor, action=action, target=record, changes=changes) for record, changes in records]
+    with transaction.atomic():
+        _lock_chain()
+        previous = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+        for entry in entries:
+            entry.prev_hash = previous
+            entry.hash = previous = entry_mac(entry)
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
 
 
 # --- the hash chain -----------------------------------------------------------------------------

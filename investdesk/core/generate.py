@@ -326,8 +326,8 @@ class Generator:
         self.seed = seed
         self.log = log
         self.crypto = get_provider()
-        # One process generates while this one writes (and the database works): right for 2 cores.
-        self.processes = max(1, (os.cpu_count() or 2) - 1) if processes is None else processes
+        # Worker processes generate while this one streams their COPY text to the database.
+        self.processes = (os.cpu_count() or 2) if processes is None else processes
         self.case_numbers: dict[int, int] = {}
 
     # each table's writer, created once

@@ -247,7 +247,7 @@ def import_preview(*, actor, filename: str, content: bytes) -> ImportPlan:
     return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown)
 
 
-def _plan(*, actor, batch, table, columns, unknown) -> ImportPlan:
+def _plan(*, actor, batch, table, columns, unknown, dry_run: bool = True) -> ImportPlan:
     header_of = {key: header for header, key in columns.items()}
     index = {key: table.headers.index(header) for header, key in columns.items()}
     industries = {i.name: i for i in Industry.objects.filter(is_active=True)}
@@ -255,12 +255,14 @@ def _plan(*, actor, batch, table, columns, unknown) -> ImportPlan:
     for person in User.objects.filter(is_active=True):
         liaisons.setdefault(person.name, person)
         liaisons[person.username] = person
-    editable = policy.editable(actor, Enterprise.objects.filter(merged_into__isnull=True))
-    results: list[RowResult] = []
-    seen: dict[str, int] = {}
+    parsed = []
     for number, cells in table.rows:
         values = {key: cells[i] for key, i in index.items()}
-        ent, contact, errors = _parse_row(values, header_of=header_of, industries=industries, liaisons=liaisons)
+        parsed.append((number, *_parse_row(values, header_of=header_of, industries=industries, liaisons=liaisons)))
+    by_uscc, by_name, editable_ids = _matches(actor, [ent for _n, ent, _c, _e in parsed])
+    results: list[RowResult] = []
+    seen: dict[str, int] = {}
+    for number, ent, contact, errors in parsed:
         result = RowResult(
             row=number,
             action="new",
@@ -278,14 +280,12 @@ def _plan(*, actor, batch, table, columns, unknown) -> ImportPlan:
                 )
             )
         seen[identity] = number
-        match = None
-        if ent.get("uscc"):
-            match = Enterprise.objects.filter(uscc=ent["uscc"]).first()
+        match = by_uscc.get(ent["uscc"]) if ent.get("uscc") else None
         if match is None and ent.get("name"):
-            match = Enterprise.objects.filter(name_key=services.name_key(ent["name"]), merged_into__isnull=True).first()
+            match = by_name.get(services.name_key(ent["name"]))
             if match is not None and match.uscc and ent.get("uscc") and match.uscc != ent["uscc"]:
                 match = None  # same name, different code: a different enterprise
-        if match is not None and not editable.filter(pk=match.pk).exists():
+        if match is not None and match.pk not in editable_ids:
             result.errors.append(
                 (
                     header_of.get("uscc") or header_of["name"],
@@ -304,8 +304,30 @@ def _plan(*, actor, batch, table, columns, unknown) -> ImportPlan:
             result.action = "error"
         results.append(result)
     plan = ImportPlan(batch=batch, columns=columns, unknown_columns=unknown, rows=results, encoding=table.encoding)
-    _dry_run(actor=actor, plan=plan, header_of=header_of)
+    if dry_run:
+        _dry_run(actor=actor, plan=plan, header_of=header_of)
     return plan
+
+
+def _matches(actor, rows: list[dict]) -> tuple[dict, dict, set[int]]:
+    """The registered enterprises the rows name, by code and by folded name (a few queries for the
+    whole file, not per row), and which of them the actor may edit."""
+    codes = list({ent["uscc"] for ent in rows if ent.get("uscc")})
+    keys = list({services.name_key(ent["name"]) for ent in rows if ent.get("name")})
+    by_uscc: dict[str, Enterprise] = {}
+    by_name: dict[str, Enterprise] = {}
+    for start in range(0, len(codes), 500):
+        by_uscc.update((e.uscc, e) for e in Enterprise.objects.filter(uscc__in=codes[start : start + 500]))
+    for start in range(0, len(keys), 500):
+        found = Enterprise.objects.filter(name_key__in=keys[start : start + 500], merged_into__isnull=True)
+        for enterprise in found.order_by("updated_at", "id"):  # the last written wins: the most recent
+            by_name[enterprise.name_key] = enterprise
+    ids = list({e.pk for e in [*by_uscc.values(), *by_name.values()]})
+    editable = policy.editable(actor, Enterprise.objects.filter(merged_into__isnull=True))
+    editable_ids: set[int] = set()
+    for start in range(0, len(ids), 500):
+        editable_ids.update(editable.filter(pk__in=ids[start : start + 500]).values_list("pk", flat=True))
+    return by_uscc, by_name, editable_ids
 
 
 def _apply_row(*, actor, row: RowResult) -> None:
@@ -326,19 +348,32 @@ def _dry_run(*, actor, plan: ImportPlan, header_of: dict[str, str]) -> None:
     """Apply every row through the services and roll it all back, so the preview reports exactly
     the business-rule errors the confirmation would meet (e.g. 外资 without 投资方国别)."""
     field_to_key = {"name": "name", "uscc": "uscc", "mobile": "contact_mobile", "email": "contact_email"}
+
+    def fail(row: RowResult, exc: DomainError) -> None:
+        key = field_to_key.get(exc.field or "", exc.field or "")
+        column = header_of.get(key) or header_of.get(f"contact_{key}") or str(_field_label(exc.field))
+        row.errors.append((column, exc.message))
+        row.action = "error"
+
+    # New rows: the bulk path's own check (the same rules, no writes); updates through the services.
+    new = [row for row in plan.rows if row.action == "new"]
+    errors = services.enterprises_check_new(actor=actor, rows=[_new_fields(row) for row in new])
+    for i, exc in errors.items():
+        fail(new[i], exc)
     with transaction.atomic():
         for row in plan.rows:
-            if row.action in ("error", "unchanged"):
+            if row.action != "update":
                 continue
             try:
                 with transaction.atomic():
                     _apply_row(actor=actor, row=row)
             except DomainError as exc:
-                key = field_to_key.get(exc.field or "", exc.field or "")
-                column = header_of.get(key) or header_of.get(f"contact_{key}") or str(_field_label(exc.field))
-                row.errors.append((column, exc.message))
-                row.action = "error"
+                fail(row, exc)
         transaction.set_rollback(True)
+
+
+def _new_fields(row: RowResult) -> tuple[dict, dict | None]:
+    return row.enterprise_fields, row.contact_fields or None
 
 
 def _field_label(field_name: str | None) -> str:
@@ -346,7 +381,7 @@ def _field_label(field_name: str | None) -> str:
     return aliases[0] if aliases else (field_name or "")
 
 
-def import_plan_for_batch(*, actor, batch_id: int) -> ImportPlan:
+def import_plan_for_batch(*, actor, batch_id: int, dry_run: bool = True) -> ImportPlan:
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
     if batch is None:
         raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
@@ -358,20 +393,28 @@ def import_plan_for_batch(*, actor, batch_id: int) -> ImportPlan:
             columns[header] = key
         elif header:
             unknown.append(header)
-    return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown)
+    return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown, dry_run=dry_run)
 
 
 @transaction.atomic
 def import_apply(*, actor, batch_id: int) -> dict[str, int]:
-    """Apply a previewed file: all rows or none. Re-checks everything, since time has passed."""
-    plan = import_plan_for_batch(actor=actor, batch_id=batch_id)
+    """Apply a previewed file: all rows or none. Re-checks everything, since time has passed: the rows
+    are matched and parsed again, and any rule a row now breaks stops the whole import (no separate
+    dry run: applying in this one transaction is the check)."""
+    refused = DomainError(
+        _("Some rows have errors; correct the file and upload it again. Nothing was imported."), field="file"
+    )
+    plan = import_plan_for_batch(actor=actor, batch_id=batch_id, dry_run=False)
     if not plan.ok:
-        raise DomainError(
-            _("Some rows have errors; correct the file and upload it again. Nothing was imported."), field="file"
-        )
-    for row in plan.rows:
-        if row.action != "unchanged":
-            _apply_row(actor=actor, row=row)
+        raise refused
+    try:
+        for row in plan.rows:
+            if row.action == "update":
+                _apply_row(actor=actor, row=row)
+        new = [_new_fields(row) for row in plan.rows if row.action == "new"]
+        services.enterprises_create_new(actor=actor, rows=new)
+    except DomainError:
+        raise refused from None
     counts = plan.counts
     plan.batch.applied_at = timezone.now()
     plan.batch.summary = counts

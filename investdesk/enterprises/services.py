@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from investdesk.core import policy
-from investdesk.core.audit import audit_log, diff, snapshot
+from investdesk.core.audit import audit_log, audit_log_many, diff, snapshot
 from investdesk.core.errors import DomainError
 from investdesk.core.fields import encrypted_changes, encrypted_values
 from investdesk.core.models import AuditEntry, Unit, User
@@ -62,7 +62,9 @@ def _check_owner_unit(actor, unit: Unit) -> None:
 # --- enterprises ----------------------------------------------------------------------------------
 
 
-def _clean_enterprise(enterprise: Enterprise) -> None:
+def _clean_enterprise(enterprise: Enterprise, *, many: bool = False) -> None:
+    """The enterprise's rules. `many`: one of a batch whose caller checks the codes against the
+    registry at once and whose related records (unit, industry, liaison) are loaded instances."""
     enterprise.name = (enterprise.name or "").strip()
     enterprise.name_en = (enterprise.name_en or "").strip()
     if not enterprise.name:
@@ -72,11 +74,9 @@ def _clean_enterprise(enterprise: Enterprise) -> None:
             enterprise.uscc = validate_uscc(enterprise.uscc)
         except IdentifierError as exc:
             raise DomainError(str(exc), field="uscc") from None
-        clash = Enterprise.objects.filter(uscc=enterprise.uscc).exclude(pk=enterprise.pk).first()
+        clash = None if many else Enterprise.objects.filter(uscc=enterprise.uscc).exclude(pk=enterprise.pk).first()
         if clash is not None:
-            raise DomainError(
-                _("Another enterprise already has this code: %(name)s.") % {"name": clash.name}, field="uscc"
-            )
+            raise _uscc_taken(clash.name)
     else:
         enterprise.uscc = None
     foreign = enterprise.ownership in (Enterprise.Ownership.FOREIGN, Enterprise.Ownership.HMT)
@@ -85,7 +85,11 @@ def _clean_enterprise(enterprise: Enterprise) -> None:
     if enterprise.liaison_id and not enterprise.liaison.is_active:
         raise DomainError(_("The liaison officer's account is deactivated."), field="liaison")
     enterprise.name_key = name_key(enterprise.name)
-    full_clean(enterprise, exclude=["uscc"])
+    full_clean(enterprise, exclude=["uscc", "owner_unit", "industry", "liaison"] if many else ["uscc"])
+
+
+def _uscc_taken(name: str) -> DomainError:
+    return DomainError(_("Another enterprise already has this code: %(name)s.") % {"name": name}, field="uscc")
 
 
 def search_text_for(enterprise: Enterprise, contacts: list[tuple[str, str]]) -> str:
@@ -124,6 +128,64 @@ def enterprise_create(*, actor, owner_unit: Unit | None = None, **fields) -> Ent
     enterprise_refresh_search(enterprise)
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, target=enterprise, changes=diff({}, snapshot(enterprise)))
     return enterprise
+
+
+def enterprises_check_new(*, actor, rows: list[tuple[dict, dict | None]]) -> dict[int, DomainError]:
+    """What `enterprises_create_new` would refuse, row by row (index → error), writing nothing."""
+    return _build_new(actor, rows)[0]
+
+
+@transaction.atomic
+def enterprises_create_new(*, actor, rows: list[tuple[dict, dict | None]]) -> list[Enterprise]:
+    """Register many new enterprises, each with its first contact (the import's new rows): the rules of
+    enterprise_create and contact_create, checked without a query per row, then written in bulk with
+    an audit entry per record. The first invalid row raises its DomainError; nothing is written."""
+    errors, built = _build_new(actor, rows)
+    if errors:
+        raise errors[min(errors)]
+    enterprises = [enterprise for enterprise, _contact in built]
+    for enterprise, contact in built:
+        enterprise.search_text = search_text_for(enterprise, [(contact.name, contact.phone)] if contact else [])
+    Enterprise.objects.bulk_create(enterprises, batch_size=500)
+    contacts = []
+    for enterprise, contact in built:
+        if contact is not None:
+            contact.enterprise = enterprise
+            contacts.append(contact)
+    Contact.objects.bulk_create(contacts, batch_size=500)
+    records = [(e, diff({}, snapshot(e))) for e in enterprises] + [(c, diff({}, snapshot(c))) for c in contacts]
+    audit_log_many(actor=actor, action=AuditEntry.Action.CREATE, records=records)
+    return enterprises
+
+
+def _build_new(actor, rows) -> tuple[dict[int, DomainError], list[tuple[Enterprise, Contact | None]]]:
+    _require_editor(actor)
+    _check_owner_unit(actor, actor.unit)
+    errors: dict[int, DomainError] = {}
+    built: dict[int, tuple[Enterprise, Contact | None]] = {}
+    for i, (fields, contact_fields) in enumerate(rows):
+        unknown = (set(fields) - (ENTERPRISE_FIELDS - {"owner_unit"})) | (set(contact_fields or {}) - CONTACT_FIELDS)
+        if unknown:
+            raise TypeError(f"enterprises_create_new does not take {sorted(unknown)}")
+        enterprise = Enterprise(owner_unit=actor.unit, **fields)
+        contact = Contact(**{**contact_fields, "is_primary": True}) if contact_fields else None
+        try:
+            _clean_enterprise(enterprise, many=True)
+            if contact is not None:
+                _clean_contact(contact, many=True)
+        except DomainError as exc:
+            errors[i] = exc
+            continue
+        built[i] = (enterprise, contact)
+    codes = [e.uscc for e, _c in built.values() if e.uscc]
+    taken: dict[str, str] = {}
+    for start in range(0, len(codes), 500):
+        taken.update(Enterprise.objects.filter(uscc__in=codes[start : start + 500]).values_list("uscc", "name"))
+    for i, (enterprise, _contact) in list(built.items()):
+        if enterprise.uscc in taken:
+            errors[i] = _uscc_taken(taken[enterprise.uscc])
+            del built[i]
+    return errors, list(built.values())
 
 
 @transaction.atomic
@@ -212,7 +274,7 @@ MERGE_HOOKS: list = []
 # --- contacts -------------------------------------------------------------------------------------
 
 
-def _clean_contact(contact: Contact) -> None:
+def _clean_contact(contact: Contact, *, many: bool = False) -> None:
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise DomainError(_("Enter the contact's name."), field="name")
@@ -222,7 +284,7 @@ def _clean_contact(contact: Contact) -> None:
             raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
         contact.mobile = mobile
     contact.email = (contact.email or "").strip()
-    full_clean(contact)
+    full_clean(contact, exclude=["enterprise"] if many else None)
 
 
 def _one_primary(contact: Contact) -> None:

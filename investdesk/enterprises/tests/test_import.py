@@ -141,3 +141,38 @@ def test_business_rules_are_checked_in_the_preview(owner, industry):
     assert plan.rows[0].action == "error"
     assert plan.rows[0].errors[0][0] == "投资方国别"
     assert not Enterprise.objects.exists()
+
+
+def test_new_rows_are_written_in_bulk_with_an_audit_entry_each_in_an_intact_chain(owner, industry):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from investdesk.core.audit import verify_chain
+    from investdesk.core.models import AuditEntry
+    from investdesk.enterprises.selectors import EnterpriseFilter, enterprises_for_user
+
+    rows = "".join(
+        f"成都测试{i}号科技有限公司,,成都市,电子信息,民营,,否,10,王{i},经理,1380000{i:04d},\n" for i in range(60)
+    )
+    plan = importer.import_preview(actor=owner, filename="a.csv", content=(HEADER + rows).encode())
+    with CaptureQueriesContext(connection) as captured:
+        assert importer.import_apply(actor=owner, batch_id=plan.batch.pk)["new"] == 60
+    assert len(captured) < 60  # a few queries for the whole file, not several per row
+    created = AuditEntry.objects.filter(
+        action="create", target_type__in=["enterprises.enterprise", "enterprises.contact"]
+    )
+    assert created.count() == 120 and verify_chain().ok
+    enterprise = Enterprise.objects.get(name="成都测试7号科技有限公司")
+    assert enterprise.contacts.get().is_primary and enterprise.contacts.get().mobile == "13800000007"
+    assert list(enterprises_for_user(user=owner, filters=EnterpriseFilter(q="成都测试7号"))) == [enterprise]
+    assert enterprises_for_user(user=owner, filters=EnterpriseFilter(q="chengduceshi")).count() == 60
+
+
+def test_a_code_taken_by_another_unit_since_the_preview_stops_the_whole_import(owner, outsider, industry):
+    from investdesk.enterprises import services
+
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=(HEADER + ROWS).encode())
+    services.enterprise_create(actor=outsider, name="别家公司", uscc="91350000157987632G", city="yibin")
+    with pytest.raises(DomainError, match="未导入任何数据"):
+        importer.import_apply(actor=owner, batch_id=plan.batch.pk)
+    assert not Enterprise.objects.filter(name__startswith="戴尔").exists()
