@@ -156,6 +156,13 @@ def _domain(request, exc: DomainError):
     return _error(request, exc.status, exc.message, [exc.as_dict()])
 
 
+@api.exception_handler(OverflowError)
+def _overflow(request, exc: OverflowError):
+    # An integer past 64 bits in a filter or body reached the database driver (SQLite refuses it).
+    message = _("A number is out of range: whole numbers have at most 18 digits.")
+    return _error(request, 422, message, [{"field": None, "message": message, "code": "out_of_range"}])
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
     return _error(request, 401, _("Authentication required: send Authorization: Bearer <token>."))
