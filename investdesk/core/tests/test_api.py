@@ -1,6 +1,7 @@
 """The /api/v1 conventions: bearer tokens, {"items", "count"}, JSON errors naming fields, 401/404."""
 
 from django.core.management import call_command
+from django.db import connection
 
 from investdesk.core.models import AuditEntry, User
 
