@@ -51,7 +51,8 @@ class ErrorOut(Schema):
 
 # The errors every operation may answer, in the one shape above: a business rule (400), no or a bad
 # token (401), a missing capability (403), a record outside the caller's scope (404), input that does
-# not parse (422). A stale `version` (409) only where the request sends one.
+# not parse (422), the database unavailable for a moment (503, core/middleware.py). A stale `version`
+# (409) only where the request sends one.
 ERRORS = {
     "400": "A business rule refused the request; `errors` names the field.",
     "401": "No valid token or session.",
@@ -59,6 +60,7 @@ ERRORS = {
     "404": "No such record in the caller's scope.",
     "409": "Someone else changed the record since its `version` was read.",
     "422": "Some input does not parse; `errors` names each field.",
+    "503": "The database is unavailable for a moment (code `unavailable`); retry after `Retry-After` seconds.",
 }
 
 

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "investdesk.core.middleware.RequestContextMiddleware",
     "investdesk.core.middleware.AccountGateMiddleware",
+    # The database gone in a view: 503 with Retry-After, not 500 (outside views: core.views.server_error).
+    "investdesk.core.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns lockouts raised below into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -106,7 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for the lock instead of failing with "database is locked".
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # Seconds a writer waits for the lock before "database is locked" (then a 503 page).
+        "timeout": envint("DB_SQLITE_TIMEOUT", 20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 else:

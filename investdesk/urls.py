@@ -4,6 +4,10 @@ from django.urls import include, path
 from investdesk.api import api
 from investdesk.cases import views as case_views
 
+# A database gone away outside a view answers 503, not 500 or 400 (core/middleware.py).
+handler400 = "investdesk.core.views.bad_request"
+handler500 = "investdesk.core.views.server_error"
+
 admin.site.site_header = "InvestDesk"
 admin.site.site_title = "InvestDesk"
 

@@ -10,8 +10,11 @@ from investdesk.lib.phones import normalize_mobile
 
 
 def apply_domain_error(form: forms.Form, exc) -> None:
-    """Show a service's refusal (DomainError) on the form, beside the field it names when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    """Show a service's refusal (DomainError) on the form, beside the field it names when the form shows
+    it. A hidden field's refusal (a stale `version`: someone else saved first) goes above the form,
+    where people read it: pages do not show hidden fields' errors."""
+    field = form.fields.get(exc.field) if exc.field else None
+    form.add_error(exc.field if field is not None and not field.widget.is_hidden else None, exc.message)
 
 
 class DatePicker(forms.DateInput):

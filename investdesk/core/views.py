@@ -2,6 +2,7 @@
 
 import base64
 import json
+import sys
 import time
 from functools import wraps
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
@@ -42,7 +44,13 @@ from investdesk.core.forms import (
     UnitForm,
     apply_domain_error,
 )
-from investdesk.core.middleware import AUTH_AT, mark_authenticated, password_expired
+from investdesk.core.middleware import (
+    AUTH_AT,
+    database_error_in,
+    database_unavailable,
+    mark_authenticated,
+    password_expired,
+)
 from investdesk.core.models import ADMIN_ROLES, ApiToken, AuditEntry, LoginSession, Role, Unit
 from investdesk.core.personal import Withheld
 from investdesk.lib.params import int_or_none
@@ -71,6 +79,26 @@ def healthz(request):
             content_type="text/plain; charset=utf-8",
         )
     return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+
+
+# A database gone away outside a view answers 503 as one inside a view does (core/middleware.py
+# DatabaseUnavailableMiddleware), not 500 or 400. Django has logged the exception with its traceback.
+
+
+def server_error(request):
+    """The 500 handler (e.g. the session could not be loaded). Django calls it while handling the
+    exception, so sys.exc_info() names it."""
+    if database_error_in(sys.exc_info()[1]):
+        return database_unavailable(request)
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception):
+    """The 400 handler: Django reports a session it could not save after the view as deleted
+    (SessionInterrupted), whatever the database error was."""
+    if database_error_in(exception):
+        return database_unavailable(request)
+    return defaults.bad_request(request, exception)
 
 
 class LoginView(auth_views.LoginView):

@@ -53,7 +53,7 @@ def test_a_stale_form_is_a_conflict(client_for, case, dispatcher, units):
     client.post(f"/cases/{case.pk}/act/", {"action": "assign", "version": stale, "lead_unit": units.chengdu.pk})
     response = client.post(f"/cases/{case.pk}/act/", {"action": "supervise", "version": stale, "note": "督办"})
     assert response.status_code == 400
-    assert "张静" in response.content.decode()
+    assert "您打开此诉求后，张静 已修改" in response.content.decode()  # shown above the form, not on its hidden field
 
 
 def test_the_queue_and_bulk_assign(client_for, case, dispatcher, units):

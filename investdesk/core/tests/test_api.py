@@ -182,7 +182,7 @@ def test_a_filter_number_past_64_bits_is_a_422_not_a_500(client, owner):
 
 def test_the_openapi_document_declares_the_error_answers(client, db):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "400", "401", "403", "404", "422"}
+    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "400", "401", "403", "404", "422", "503"}
     patch = paths["/api/v1/enterprises/{enterprise_id}"]["patch"]["responses"]
     assert patch["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
 

@@ -12,8 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+        # More than one thread per worker switches gunicorn to its threaded worker (gthread).
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "1")))
 
-    def handle(self, *args, host, port, workers, **options):
+    def handle(self, *args, host, port, workers, threads, **options):
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.stdout.write(f"InvestDesk on http://{bind}/  (database: {settings.DATABASES['default']['ENGINE']})")
         sys.stdout.flush()
@@ -24,6 +26,8 @@ class Command(BaseCommand):
             bind,
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--access-logfile",
             "-",
             "--forwarded-allow-ips",
