@@ -10,7 +10,7 @@ export VAR_DIR ?= $(CURDIR)/var
 RUN_ENV := USE_HTTPS=0 SECRET_KEY_FILE=$(VAR_DIR)/secret_key
 TEST_ENV := DB_CONN_MAX_AGE=0 SECRET_KEY=test-secret-key-not-for-production USE_HTTPS=1 SECURE_SSL_REDIRECT=0 EMAIL_URL=memory://
 
-.PHONY: run test venv deps dev-deps assets static migrate demo serve worker lint format migrations-check messages ci clean
+.PHONY: run test venv deps dev-deps assets static migrate demo serve worker lint format migrations-check messages ci clean generate bench
 
 run: deps assets static migrate demo serve
 
@@ -96,6 +96,16 @@ messages: dev-deps
 
 ci:
 	bash .ci/run
+
+# The benchmark (docs/performance.md): load synthetic data into an empty database, then measure.
+# SCALE=small|medium|large; use a database of its own, e.g. DATABASE_URL=postgres://…/investdesk_bench.
+SCALE ?= small
+generate: dev-deps $(VAR_DIR)/secret_key
+	$(RUN_ENV) $(BIN)/investdesk migrate --noinput -v0
+	$(RUN_ENV) $(BIN)/investdesk generate --scale $(SCALE)
+
+bench: dev-deps static
+	$(RUN_ENV) $(BIN)/investdesk bench --scale $(SCALE) --json $(VAR_DIR)/bench-$(SCALE).json --markdown $(VAR_DIR)/bench-$(SCALE).md
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) $(VAR_DIR)/static

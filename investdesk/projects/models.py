@@ -129,6 +129,8 @@ class Project(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["stage", "status"]),
+            # The board's and the list's default order: the newest first without sorting the table.
+            models.Index(fields=["-updated_at", "-id"], name="project_recent"),
             models.Index(fields=["owner_unit", "stage"]),
             models.Index(fields=["signed_on"]),
             models.Index(fields=["expected_signing_on"]),
