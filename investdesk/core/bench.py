@@ -182,11 +182,13 @@ class _BenchUrls:
 
 class Bench:
     def __init__(self, *, repeat: int = 20, import_rows: int = 100_000, campaign_recipients: int = 100_000,
-                 smtp_messages: int = 1_200, log: Callable[[str], None] = print):  # fmt: skip
+                 smtp_messages: int = 1_200, only: list[str] | None = None,
+                 log: Callable[[str], None] = print):  # fmt: skip
         self.repeat = repeat
         self.import_rows = import_rows
         self.campaign_recipients = campaign_recipients
         self.smtp_messages = smtp_messages
+        self.only = only
         self.log = log
         host = next((h for h in settings.ALLOWED_HOSTS if h not in ("*", "")), "127.0.0.1").lstrip(".")
         self.host = host
@@ -231,6 +233,8 @@ class Bench:
         results = []
         try:
             for name, url, who, admin_spec in self.plan():
+                if self.only and not any(word in name for word in self.only):
+                    continue
                 result = self._screen(name, url, who, admin_spec)
                 self.log(
                     f"  {name:<44} p50 {result.page.p50_ms:>8.1f} ms  p95 {result.page.p95_ms:>8.1f} ms  "

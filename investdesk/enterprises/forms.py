@@ -1,10 +1,12 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from investdesk.core.forms import BootstrapForm, DatePicker, MobileField, UnitChoiceField, VersionedForm
 from investdesk.core.models import Unit, User
 from investdesk.enterprises.models import Chamber, Contact, Enterprise, Industry, Visit
 from investdesk.enterprises.selectors import ORDERINGS
+from investdesk.lib.params import int_or_none
 from investdesk.lib.regions import CITY_CHOICES
 
 
@@ -65,8 +67,19 @@ class EnterpriseFilterForm(BootstrapForm):
         ],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if viewer is not None:
+            # The drop-down offers the viewer's own unit's people (and the one chosen), not every person
+            # of the agency: thousands of options cost more to render than the page of enterprises.
+            # Any active person is still accepted (links name a liaison by id).
+            liaison = self.fields["liaison"]
+            chosen = int_or_none(self.data.get("liaison")) if self.data else None
+            chosen = chosen if chosen and 0 < chosen < 2**63 else 0
+            people = _people().filter(Q(unit_id=viewer.unit_id) | Q(pk=chosen))
+            liaison.widget.choices = [("", liaison.empty_label)] + [
+                (p.pk, liaison.label_from_instance(p)) for p in people
+            ]
         self.fields["city"].choices = [("", _("All cities")), *CITY_CHOICES]
         self.fields["ownership"].choices = [("", _("Any ownership")), *Enterprise.Ownership.choices]
         self.fields["status"].choices = [("", _("Any status")), *Enterprise.Status.choices]

@@ -46,7 +46,7 @@ CONTACT_PERSONAL = ("mobile", "phone", "email", "wechat")
 
 @login_required
 def enterprise_list(request):
-    form = EnterpriseFilterForm(request.GET or None)
+    form = EnterpriseFilterForm(request.GET or None, viewer=request.user)
     enterprises = selectors.enterprises_for_user(user=request.user, filters=form.filters())
     page = page_of(enterprises, request.GET.get("page"))
     context = {

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_user_mobile_encrypted'),
-        ('enterprises', '0003_personal_data_encrypted'),
+        ("core", "0006_user_mobile_encrypted"),
+        ("enterprises", "0003_personal_data_encrypted"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='enterprise',
-            index=models.Index(fields=['-updated_at', '-id'], name='enterprise_recent'),
+            model_name="enterprise",
+            index=models.Index(fields=["-updated_at", "-id"], name="enterprise_recent"),
         ),
     ]

@@ -20,13 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--import-rows", type=int, default=100_000)
         parser.add_argument("--campaign-recipients", type=int, default=100_000)
         parser.add_argument("--smtp-messages", type=int, default=1_200)
+        parser.add_argument("--only", action="append", help="only the screens whose name contains this (repeatable)")
         parser.add_argument("--no-screens", action="store_true")
         parser.add_argument("--no-jobs", action="store_true")
         parser.add_argument("--json", dest="json_path", help="write the results as JSON to this file")
         parser.add_argument("--markdown", dest="markdown_path", help="write the results tables to this file")
 
-    def handle(self, *args, scale, repeat, import_rows, campaign_recipients, smtp_messages, no_screens, no_jobs,
-               json_path, markdown_path, **options):  # fmt: skip
+    def handle(self, *args, scale, repeat, import_rows, campaign_recipients, smtp_messages, only, no_screens,
+               no_jobs, json_path, markdown_path, **options):  # fmt: skip
         machine = (
             f"{platform.node()}: {platform.processor() or platform.machine()}, {_cpus()} CPUs, {platform.system()}"
         )
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             import_rows=import_rows,
             campaign_recipients=campaign_recipients,
             smtp_messages=smtp_messages,
+            only=only,
             log=self.stdout.write,
         )
         report = bench.run(screens=not no_screens, jobs=not no_jobs)
