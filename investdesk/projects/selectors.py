@@ -100,15 +100,21 @@ def project_get_editable(*, user, project_id: int) -> Project:
     return policy.get_editable_or_404(user, Project.objects.select_related("investor"), pk=project_id)
 
 
-def board(*, user, filters: ProjectFilter | None = None) -> list[tuple[str, str, list[Project]]]:
-    """The kanban columns: (stage, label, ongoing or delayed projects), lost/dropped/dormant left out."""
+BOARD_CARDS = 50  # per column; the column says how many there are and links to the full list
+
+
+def board(*, user, filters: ProjectFilter | None = None) -> list[tuple[str, str, list[Project], int]]:
+    """The kanban columns: (stage, label, the newest ongoing or delayed projects, how many there are),
+    lost/dropped/dormant left out. One count query and one capped query per column, whatever the size."""
     projects = projects_for_user(
         user=user, filters=filters, where=Q(status__in=[Project.Status.ONGOING, Project.Status.DELAYED])
     )
-    columns: dict[str, list[Project]] = {stage: [] for stage in STAGE_ORDER}
-    for project in projects[:2000]:
-        columns[project.stage].append(project)
-    return [(stage, Stage(stage).label, columns[stage]) for stage in STAGE_ORDER]
+    totals = dict(projects.order_by().values_list("stage").annotate(n=Count("id")))
+    return [
+        (stage, Stage(stage).label, list(projects.filter(stage=stage)[:BOARD_CARDS]) if totals.get(stage) else [],
+         totals.get(stage, 0))
+        for stage in STAGE_ORDER
+    ]  # fmt: skip
 
 
 def closing(as_of: datetime.date, days: int = 30) -> Q:

@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_user_mobile_encrypted'),
-        ('enterprises', '0004_enterprise_recent_index'),
-        ('projects', '0004_schedule_and_quarterly_targets'),
+        ("core", "0006_user_mobile_encrypted"),
+        ("enterprises", "0004_enterprise_recent_index"),
+        ("projects", "0004_schedule_and_quarterly_targets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['-updated_at', '-id'], name='project_recent'),
+            model_name="project",
+            index=models.Index(fields=["-updated_at", "-id"], name="project_recent"),
         ),
     ]

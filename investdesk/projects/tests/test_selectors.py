@@ -191,3 +191,13 @@ def test_schedule_figures(owner, leader, chengdu_enterprise, time_machine):
     assert [p.name for p in overdue] == ["高一"]
     unassessed = selectors.projects_for_user(user=leader, filters=selectors.ProjectFilter(likelihood="none"))
     assert "未评" in {p.name for p in unassessed} and "高一" not in {p.name for p in unassessed}
+
+
+def test_a_board_column_shows_the_newest_cards_and_counts_them_all(owner, project, monkeypatch):
+    monkeypatch.setattr(selectors, "BOARD_CARDS", 2)
+    for i in range(2):
+        services.project_create(actor=owner, name=f"项目{i}", investor=project.investor)
+    columns = {stage: (cards, total) for stage, _label, cards, total in selectors.board(user=owner)}
+    cards, total = columns[Stage.LEAD]
+    assert total == 3 and [p.name for p in cards] == ["项目1", "项目0"]
+    assert columns[Stage.SIGNED] == ([], 0)
