@@ -456,7 +456,7 @@ def run(
     password: str,
     prefix: str = "load",
     token: str = "",
-    timeout: float = 30.0,
+    timeout: float = 60.0,
     seed: int = 2022,
     log: Callable[[str], None] = lambda message: None,
 ) -> Report:
