@@ -7,6 +7,7 @@ For a year the package does not know yet, Monday–Friday are working days (and 
 """
 
 import datetime
+import functools
 import logging
 
 import chinese_calendar
@@ -41,11 +42,30 @@ def add_workdays(start: datetime.date, days: int, *, count_start_day: bool = Fal
 
 
 def workdays_between(start: datetime.date, end: datetime.date) -> int:
-    """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
+    """Working days after `start` up to and including `end` (negative when `end` is earlier).
+
+    Counted from each year's running totals, computed once per year: the dashboard measures
+    hundreds of thousands of cases this way."""
     if end < start:
         return -workdays_between(end, start)
-    count, current = 0, start
-    while current < end:
-        current += datetime.timedelta(days=1)
-        count += is_workday(current)
-    return count
+    if start.year == end.year:
+        return _through(end) - _through(start)
+    count = _year_totals(start.year)[-1] - _through(start)
+    for year in range(start.year + 1, end.year):
+        count += _year_totals(year)[-1]
+    return count + _through(end)
+
+
+@functools.cache
+def _year_totals(year: int) -> tuple[int, ...]:
+    """Working days from 1 January up to and including each day of the year."""
+    totals, count, day = [], 0, datetime.date(year, 1, 1)
+    while day.year == year:
+        count += is_workday(day)
+        totals.append(count)
+        day += datetime.timedelta(days=1)
+    return tuple(totals)
+
+
+def _through(day: datetime.date) -> int:
+    return _year_totals(day.year)[day.timetuple().tm_yday - 1]

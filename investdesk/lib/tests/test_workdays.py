@@ -43,3 +43,21 @@ def test_counting_the_start_day_when_an_agency_does():
     assert add_workdays(dt.date(2024, 9, 9), 3, count_start_day=True) == dt.date(2024, 9, 11)
     # A start on a holiday is not counted: Tuesday 1 Oct 2024 + 1 → Tuesday 8 Oct.
     assert add_workdays(dt.date(2024, 10, 1), 1, count_start_day=True) == dt.date(2024, 10, 8)
+
+
+def test_workdays_between_counts_as_walking_day_by_day_across_years():
+    import datetime
+    import random
+
+    from investdesk.lib.workdays import is_workday, workdays_between
+
+    def walked(start, end):
+        if end < start:
+            return -walked(end, start)
+        return sum(is_workday(start + datetime.timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+    rng = random.Random(7)
+    for _ in range(300):
+        start = datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(3000))  # into 2028: no calendar
+        end = start + datetime.timedelta(days=rng.randrange(-900, 900))
+        assert workdays_between(start, end) == walked(start, end), (start, end)
