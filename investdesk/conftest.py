@@ -11,12 +11,14 @@
 """
 
 import os
+import re
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
-from django.db import connection
+from django.db import connection, connections
 from django.test.testcases import LiveServerThread
 
 from investdesk.core import auditguard
@@ -163,8 +165,38 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item (`item.report_call`, …): the `page` fixture's
+    teardown reads it to know whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "test-screenshots"
+
+
+def _screenshot_on_failure(request, page) -> None:
+    """When a browser test failed, the page as it was then, full length, for whoever reads the failure:
+    in $TEST_SCREENSHOTS_DIR (CI keeps it) or var/test-screenshots/ of the repository."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    folder = Path(os.environ.get("TEST_SCREENSHOTS_DIR") or SCREENSHOTS)
+    path = folder / (re.sub(r"[^\w.-]+", "_", request.node.nodeid).strip("_")[:200] + ".png")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True, timeout=10_000)
+    except Exception as exc:  # the browser may be what broke: say so, and keep the test's own error
+        message = f"could not take a screenshot: {exc!r}"
+    else:
+        message = f"screenshot of the page at the failure: {path}"
+    report.sections.append(("browser", message))
+
+
 @pytest.fixture
-def page(live_server, monkeypatch, settings):
+def page(request, live_server, monkeypatch, settings):
     from playwright.sync_api import sync_playwright
 
     # The live server serves static files through the finders, which know the source names,
@@ -190,10 +222,18 @@ def page(live_server, monkeypatch, settings):
             ],
         )
         context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+        # Chromium asks each page for /favicon.ico, which the app does not serve. Answered here, the
+        # request never reaches the live server at a moment the test does not choose (on SQLite the
+        # server shares the test's database connection).
+        context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
         page = context.new_page()
         page.set_default_timeout(10_000)
         yield page
+        _screenshot_on_failure(request, page)
         browser.close()
+        # The test's ORM calls ran in Playwright's context, where Django keeps connections of its own:
+        # closed here, or PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
 
 
 # --- shared records: an enterprise of Chengdu and one of Mianyang ---------------------------------

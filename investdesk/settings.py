@@ -289,7 +289,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-NINJA_PAGINATION_CLASS = "ninja.pagination.LimitOffsetPagination"
+NINJA_PAGINATION_CLASS = "investdesk.core.schemas.Pagination"  # limit/offset, offset within 64 bits
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

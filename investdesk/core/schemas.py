@@ -2,10 +2,20 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 
 # A record's id as input: a positive 64-bit integer. An id past that range is a 422 naming the field,
 # not an overflow in the database driver (SQLite refuses such integers in `IN (...)`).
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class Pagination(LimitOffsetPagination):
+    """`limit`/`offset` of every list (settings.NINJA_PAGINATION_CLASS), the offset bounded like an id:
+    past 64 bits it is a 422 naming `offset`, not an overflow in the database (SQLite: "datatype
+    mismatch", PostgreSQL: "bigint out of range")."""
+
+    class Input(LimitOffsetPagination.Input):
+        offset: int = Field(0, ge=0, le=2**63 - 1)
 
 
 class UnitOut(Schema):

@@ -180,6 +180,20 @@ def test_a_filter_number_past_64_bits_is_a_422_not_a_500(client, owner):
             assert response.status_code == 200 and response.json()["count"] == 0
 
 
+def test_an_offset_past_64_bits_is_a_422_naming_it_not_a_500(client, owner, chengdu_enterprise):
+    """Found by API fuzzing (GET /enterprises?offset=127848621856177793018101760): the offset reached
+    the database as it was, where SQLite answered "datatype mismatch" and PostgreSQL "bigint out of
+    range", both a 500. The largest 64-bit offset still answers, with no items."""
+    key = _token_for(owner)
+    for url in ("/api/v1/enterprises", "/api/v1/people", "/api/v1/cases"):
+        response = client.get(url, {"offset": 2**63, "limit": 300}, **_bearer(key))
+        assert response.status_code == 422, (url, response.content)
+        assert [e["field"] for e in response.json()["errors"]] == ["offset"]
+        response = client.get(url, {"offset": 2**63 - 1, "limit": 300}, **_bearer(key))
+        assert response.status_code == 200, (url, response.content)
+        assert response.json()["items"] == []
+
+
 def test_the_openapi_document_declares_the_error_answers(client, db):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "400", "401", "403", "404", "422", "503"}

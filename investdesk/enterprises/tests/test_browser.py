@@ -1,7 +1,11 @@
 """The registry as a person uses it: search by pinyin, open the 360 page, record a visit."""
 
-import pytest
+import re
 
+import pytest
+from django.http import QueryDict
+
+from investdesk.enterprises import services as enterprise_services
 from investdesk.enterprises.models import Visit
 
 pytestmark = [pytest.mark.browser]
@@ -35,3 +39,30 @@ def test_find_an_enterprise_by_pinyin_and_record_a_visit(page, live_server, owne
     assert "跨省运输受阻" in page.inner_text("main")
     visit = Visit.objects.get()
     assert visit.problems.count() == 2 and visit.mode == "video"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_to_these_takes_the_search_typed_since_the_page_loaded(
+    page, live_server, owner, chengdu_enterprise, password
+):
+    """Regression: “给这些企业写信” kept the filters the list was loaded with, not the search typed since
+    (htmx updates only the rows), so the campaign went to another audience than the list shown."""
+    enterprise_services.enterprise_create(actor=owner, name="宁德时代新能源科技股份有限公司", city="chengdu")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", password)
+    page.click("form button.btn-primary")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/enterprises/?city=chengdu")
+    page.fill("#filters input[name=q]", "byd")
+    page.wait_for_function("() => document.querySelectorAll('#rows tbody tr').length === 1")
+    # The links follow the form after each search, all in one go: the export link as its query…
+    page.wait_for_function("() => document.querySelector('#export-link').href.includes('byd')")
+    assert re.search(r"/enterprises/export\.xlsx\?q=byd&city=chengdu&", page.get_attribute("#export-link", "href"))
+    # …and the new campaign's link as its one `filters` parameter.
+    assert re.search(r"/outreach/new/\?filters=q%3Dbyd%26city%3Dchengdu%26", page.get_attribute("#write-link", "href"))
+    page.click("#write-link")
+    page.wait_for_url("**/outreach/new/**")
+    filters = QueryDict(page.input_value("input[name=filters]"))
+    assert filters["q"] == "byd" and filters["city"] == "chengdu"

@@ -8,6 +8,8 @@
 //   <button data-print>                             prints the page
 //   <form data-sync-href="#export-link">            after each htmx request from the form, the links
 //                                                   matched carry the form's fields as their query
+//   <a data-sync-param="filters">                   such a link carries them as one parameter instead
+//                                                   (?filters=q%3Dbyd%26city%3D…)
 //   <form data-field-groups='{"kind": {"money": ["amount"], "goods": ["item"]}}'>
 //                                                   shows a field (its .mb-3 block) only while the
 //                                                   control named by the key has the value listing it
@@ -52,8 +54,10 @@
     const query = new URLSearchParams(new FormData(form)).toString();
     document.querySelectorAll(form.dataset.syncHref).forEach((link) => {
       const url = new URL(link.getAttribute("href"), window.location.href);
+      const param = link.dataset.syncParam; // e.g. filters: the new campaign's audience is the filtered list
+      const own = param ? new URLSearchParams({ [param]: query }).toString() : query;
       const extra = link.dataset.syncExtra || ""; // e.g. unmasked=1, kept whatever the filters
-      url.search = [query, extra].filter(Boolean).join("&");
+      url.search = [own, extra].filter(Boolean).join("&");
       link.setAttribute("href", url.pathname + url.search);
     });
   });
