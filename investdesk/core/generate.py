@@ -213,14 +213,16 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 BRAND = (
     "华兴盛达鑫泰恒通宏远丰源瑞祥金宝德信天成中科蓝海创新汇智云联长江天府锦城蜀川巴山峨眉青城安康永昌顺利凯旋东方新希望"
 )
-TRADES = [
-    ("electronic-information", ["电子科技", "信息技术", "半导体", "软件", "光电", "智能科技"]),
-    ("equipment-manufacturing", ["机械制造", "装备", "重工", "精密机械", "动力设备"]),
-    ("food-light-industry", ["食品", "饮料", "酒业", "茶业", "农业开发"]),
-    ("energy-chemical", ["能源", "化工", "新材料", "天然气", "锂业"]),
-    ("advanced-materials", ["材料科技", "钒钛", "新材料", "复合材料"]),
-    ("digital-economy", ["数字科技", "网络科技", "数据服务", "云计算"]),
-    ("modern-services", ["物流", "商贸", "供应链管理", "咨询服务", "文化传媒"]),
+TRADES = [  # (industry code of the seeded table, its name, words of enterprise names)
+    ("electronic-information", "电子信息", ["电子科技", "信息技术", "半导体", "软件", "光电", "智能科技"]),
+    ("equipment-manufacturing", "装备制造", ["机械制造", "装备", "重工", "精密机械", "动力设备"]),
+    ("food-beverage", "食品饮料", ["食品", "饮料", "酒业", "茶业"]),
+    ("energy-chemicals", "能源化工", ["能源", "化工", "天然气", "锂业"]),
+    ("advanced-materials", "先进材料", ["材料科技", "钒钛", "新材料", "复合材料"]),
+    ("digital-economy", "数字经济", ["数字科技", "网络科技", "数据服务", "云计算"]),
+    ("modern-services", "现代服务业", ["物流", "商贸", "供应链管理", "咨询服务", "文化传媒"]),
+    ("medical-health", "医药健康", ["生物医药", "医疗器械", "制药"]),
+    ("modern-agriculture", "现代农业", ["农业开发", "种业", "生态农业"]),
 ]
 SUFFIXES = ["有限公司", "有限公司", "有限公司", "股份有限公司", "集团有限公司", "有限责任公司"]
 FOREIGN = ["美国", "德国", "日本", "韩国", "新加坡", "英国", "法国", "荷兰", "瑞士", "中国香港", "中国台湾"]
@@ -478,9 +480,9 @@ class Generator:
         core_demo.load_people(units)
         staff_by_unit = self._staff(rng, units)
         industries = {i.code: i.pk for i in Industry.objects.all()}
-        for code, _words in TRADES:
+        for code, name, _words in TRADES:
             if code not in industries:
-                industries[code] = Industry.objects.get_or_create(code=code, defaults={"name": code})[0].pk
+                industries[code] = Industry.objects.get_or_create(code=code, defaults={"name": name})[0].pk
         categories = list(CaseCategory.objects.values_list("pk", flat=True))
         if not categories:
             categories = [CaseCategory.objects.create(name="综合", code="general").pk]
@@ -631,7 +633,7 @@ class Generator:
                 owner = ctx.units_by_city[city_code]
             else:
                 owner = rng.choices(ctx.owner_units, ctx.owner_weights)[0]
-            trade_code, words = rng.choice(TRADES)
+            trade_code, _trade, words = rng.choice(TRADES)
             place = city_name[:2] if rng.random() < 0.6 else "四川"
             name = f"{place}{rng.choice(BRAND)}{rng.choice(BRAND)}{rng.choice(words)}{rng.choice(SUFFIXES)}"
             uscc = make_uscc(division=division, organisation=f"{eid:09d}"[-9:] if eid < 10**9 else f"{eid}"[-9:])

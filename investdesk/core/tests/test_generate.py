@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 from django.db import connection
-from django.db.models import Max
+from django.db.models import F, Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from investdesk.core.generate import Generator, Scale, copy_text
 from investdesk.core.models import AuditEntry, RecordShare
 from investdesk.emergency.models import Donation, VolunteerService
 from investdesk.enterprises import services as enterprise_services
-from investdesk.enterprises.models import Contact, Enterprise, Visit
+from investdesk.enterprises.models import Contact, Enterprise, Industry, Visit
 from investdesk.lib.identifiers import validate_uscc
 from investdesk.outreach.models import Message
 from investdesk.projects.models import STAGE_ORDER, Project, ProjectEvent
@@ -49,6 +49,9 @@ def _check_the_counts_are_what_was_asked_for_in_proportion(generated):
     assert 0 < Project.objects.count() == generated["project"]
     assert 0 < Message.objects.count() == generated["message"]
     assert Donation.objects.count() == generated["donation"]
+    # Enterprises are filed under the seeded industries, each with its Chinese name.
+    assert not Industry.objects.filter(name=F("code")).exists()
+    assert Enterprise.objects.filter(industry__isnull=True).count() == 0
 
 
 def _check_enterprises_are_searchable_and_valid_as_the_services_make_them(generated):
