@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template import loader
 from django.urls import reverse
@@ -134,6 +134,13 @@ class DatabaseUnavailableMiddleware:
                 exc_info=exception,
             )
             return database_unavailable(request)
+        if isinstance(exception, OverflowError) and not request.path.startswith("/api/"):
+            # A number past 64 bits in the address (a filter's id) reached SQLite, which cannot bind
+            # it: the request is wrong, not the server (the API answers 422 the same way, api.py).
+            return HttpResponseBadRequest(
+                _("A number in the address is out of range: whole numbers have at most 18 digits."),
+                content_type="text/plain; charset=utf-8",
+            )
         return None
 
 

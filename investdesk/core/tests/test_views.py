@@ -227,3 +227,14 @@ def test_token_form_errors_name_the_field(client_for, owner):
     response = client_for(owner).post("/account/tokens/", {"name": "", "days_valid": 99999})
     assert response.status_code == 400
     assert {"name", "days_valid"} <= set(response.context["token_form"].errors)
+
+
+def test_a_filter_number_past_64_bits_in_a_page_address_is_a_400_not_a_500(client_for, owner):
+    """SQLite cannot bind such an integer (a 500 before); PostgreSQL compares it and finds nothing."""
+    from django.db import connection
+
+    response = client_for(owner).get("/cases/", {"category": "9" * 25})
+    if connection.vendor == "sqlite":
+        assert response.status_code == 400 and "超出范围" in response.content.decode()
+    else:
+        assert response.status_code == 200
