@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import io
 import json
 import math
 import multiprocessing
@@ -246,10 +245,6 @@ COMMUNITIES = ["社区", "街道", "村"]
 GOODS = [("帐篷", "顶"), ("矿泉水", "箱"), ("方便面", "箱"), ("棉被", "床"), ("药品", "件"), ("大米", "吨")]
 
 
-def weighted_units(units: list[Unit], weights: dict[str, float]) -> tuple[list[Unit], list[float]]:
-    return units, [weights.get(u.code, 1.0) for u in units]
-
-
 @dataclass
 class Context:
     rng: random.Random
@@ -410,7 +405,6 @@ class Generator:
             raise RuntimeError(
                 "generate loads into a database without enterprises: start from a fresh database (or --append)"
             )
-        started = time.perf_counter()
         with transaction.atomic():
             ctx = self._prepare()
             writers = self._writers()
@@ -424,7 +418,7 @@ class Generator:
                 total = sum(w.count for w in writers.values())
                 self.log(f"  {done:>9,} enterprises, {total:>11,} rows, {total / elapsed:,.0f} rows/s")
             self._stints(ctx, writers["stint"])
-            self._finish(ctx, writers)
+            self._reset_sequences(writers)
             self._restore_checks(writers)
             total = sum(w.count for w in writers.values())
             audit_log(
@@ -437,8 +431,6 @@ class Generator:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        self.elapsed = time.perf_counter() - started
-        self.rows = total
         return {name: w.count for name, w in writers.items()}
 
     def _produce(self, ctx: Context, writers: dict[str, TableWriter]) -> Iterator[dict]:
@@ -932,7 +924,7 @@ class Generator:
                 if orphans:
                     raise RuntimeError(f"{orphans} rows of {writer.table}.{f.column} point nowhere")
 
-    def _finish(self, ctx: Context, writers: dict[str, TableWriter]) -> None:
+    def _reset_sequences(self, writers: dict[str, TableWriter]) -> None:
         models_written = {w.model for w in writers.values()}
         statements = connection.ops.sequence_reset_sql(no_style(), list(models_written))
         if statements:
@@ -969,7 +961,4 @@ def _name_key(name: str) -> str:
 
 
 def describe(counts: dict[str, int]) -> str:
-    out = io.StringIO()
-    for name, n in counts.items():
-        out.write(f"  {name:<14} {n:>12,}\n")
-    return out.getvalue()
+    return "".join(f"  {name:<14} {n:>12,}\n" for name, n in counts.items())

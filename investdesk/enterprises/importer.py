@@ -330,12 +330,10 @@ def _matches(actor, rows: list[dict]) -> tuple[dict, dict, set[int]]:
     return by_uscc, by_name, editable_ids
 
 
-def _apply_row(*, actor, row: RowResult) -> None:
+def _apply_update(*, actor, row: RowResult) -> None:
+    """A row that updates a registered enterprise (new rows go through enterprises_create_new)."""
     ent, contact = row.enterprise_fields, row.contact_fields
-    if row.match is None:
-        enterprise = services.enterprise_create(actor=actor, **ent)
-    else:
-        enterprise = services.enterprise_update(actor=actor, enterprise=row.match, version=None, **ent)
+    enterprise = services.enterprise_update(actor=actor, enterprise=row.match, version=None, **ent)
     if contact:
         existing = enterprise.contacts.filter(name=contact["name"]).first()
         if existing is None:
@@ -366,7 +364,7 @@ def _dry_run(*, actor, plan: ImportPlan, header_of: dict[str, str]) -> None:
                 continue
             try:
                 with transaction.atomic():
-                    _apply_row(actor=actor, row=row)
+                    _apply_update(actor=actor, row=row)
             except DomainError as exc:
                 fail(row, exc)
         transaction.set_rollback(True)
@@ -410,7 +408,7 @@ def import_apply(*, actor, batch_id: int) -> dict[str, int]:
     try:
         for row in plan.rows:
             if row.action == "update":
-                _apply_row(actor=actor, row=row)
+                _apply_update(actor=actor, row=row)
         new = [_new_fields(row) for row in plan.rows if row.action == "new"]
         services.enterprises_create_new(actor=actor, rows=new)
     except DomainError:
