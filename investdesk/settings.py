@@ -321,3 +321,10 @@ OUTREACH_CALL_RESERVATION_MINUTES = envint("OUTREACH_CALL_RESERVATION_MINUTES", 
 # Deadlines count from the day after assignment (the usual rule); 1 counts the assignment day too.
 CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)
 PROJECT_QUIET_DAYS = envint("PROJECT_QUIET_DAYS", 30)  # a project without follow-up this long reminds its owner
+
+# --- Dashboard figures (reports/snapshots.py) ------------------------------------------------------
+# The dashboard and the stats API show a section's figures as computed at most FIGURES_MAX_AGE
+# seconds ago (and say when); an older snapshot is shown while the worker recomputes it, unless it is
+# older than FIGURES_MAX_STALE (no worker running?), when the request computes it itself.
+FIGURES_MAX_AGE = envint("FIGURES_MAX_AGE", 300)
+FIGURES_MAX_STALE = envint("FIGURES_MAX_STALE", 3600)

@@ -291,6 +291,9 @@ class Bench:
             ("项目看板 project board", "/projects/", leader, (Project, {"status__exact": Project.Status.ONGOING})),
             ("目标进度 target progress", "/projects/targets/", leader, None),
             ("工作台 dashboard", "/reports/", leader, None),
+            # The same page with 刷新: every section computed in the request, as the worker does
+            # when a snapshot grows older than FIGURES_MAX_AGE (reports/snapshots.py).
+            ("工作台（立即重新统计）dashboard, recomputed", "/reports/?refresh=1", leader, None),
             ("群发进度 campaign progress", f"/outreach/{campaign.pk}/progress/", leader,
              (Message, {"campaign__id__exact": campaign.pk})),
             ("统计接口 stats API (pipeline)", "/api/v1/stats/pipeline", token, None),

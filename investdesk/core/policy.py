@@ -130,6 +130,18 @@ def within_unit(qs: QuerySet, unit_id: int | None, field: str = "owner_unit") ->
     return qs.filter(**{f"{field}__path__startswith": unit.path}) if unit else qs.none()
 
 
+def visibility_key(user) -> str:
+    """What `visible()` depends on, as a string: two users with the same key see the same rows of
+    every model (figures computed for one may be shown to the other). The rules above read only the
+    capabilities that widen the scope and the unit (shares are made to units)."""
+    if not _active(user):
+        return "none"
+    if can(user, Capability.SEE_EVERYTHING):
+        return "all"
+    kind = "open" if can(user, Capability.SEE_ALL_OPEN) else "unit"
+    return f"{kind}:{user.unit_id or '-'}"
+
+
 def visible(user, qs: QuerySet) -> QuerySet:
     """The rows of `qs` the user may read."""
     return _scope_filter(user, qs, edit=False)

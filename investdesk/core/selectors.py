@@ -1,6 +1,6 @@
 """Every read of units, people, tokens and the audit log, scoped by the permission policy."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -8,6 +8,7 @@ from django.utils import timezone
 from investdesk.core import policy
 from investdesk.core.models import ApiToken, AuditEntry, Unit, User
 from investdesk.lib.chinese_text import normalize_query
+from investdesk.lib.localdays import day_start
 
 
 def _search(qs: QuerySet, q: str | None) -> QuerySet:
@@ -122,10 +123,6 @@ def api_token_user(*, key: str) -> User | None:
 # --- audit --------------------------------------------------------------------------------------
 
 
-def _day_start(d: date) -> datetime:
-    return timezone.make_aware(datetime.combine(d, time.min))
-
-
 def audit_entries(
     *,
     user,
@@ -151,9 +148,9 @@ def audit_entries(
     if target_id:
         qs = qs.filter(target_id=str(target_id))
     if date_from:
-        qs = qs.filter(at__gte=_day_start(date_from))
+        qs = qs.filter(at__gte=day_start(date_from))
     if date_to:
-        qs = qs.filter(at__lt=_day_start(date_to) + timedelta(days=1))
+        qs = qs.filter(at__lt=day_start(date_to) + timedelta(days=1))
     return qs.order_by("-at", "-id")
 
 

@@ -198,28 +198,45 @@ def target_progress(*, user, year: int, as_of: datetime.date | None = None) -> l
     projects started in the year."""
     as_of = as_of or timezone.localdate()
     elapsed = year_elapsed(year, as_of)
+    targets = list(policy.visible(user, Target.objects.filter(year=year)).select_related("unit").order_by("unit__path"))
+    if not targets:
+        return []
+    # Three grouped queries over the year's rows, whatever the number of targets: each unit's own
+    # actuals, then each target's unit adds up its own and its sub-units' (paths nest).
     visible = policy.visible(user, Project.objects.all())
+    start, end = datetime.date(year, 1, 1), min(as_of, datetime.date(year, 12, 31))
+    signed = _by_unit(visible.filter(signed_on__gte=start, signed_on__lte=end), "owner_unit",
+                      n=Count("id"), amount=Sum("contract_amount_cny"))  # fmt: skip
+    started = _by_unit(visible.filter(started_on__gte=start, started_on__lte=end), "owner_unit", n=Count("id"))
+    funds = _by_unit(
+        FundsInPlace.objects.filter(project__in=visible.values("pk"), on__gte=start, on__lte=end),
+        "project__owner_unit", amount=Sum("amount_cny"),
+    )  # fmt: skip
+    paths = dict(Unit.objects.filter(pk__in={*signed, *started, *funds}).values_list("pk", "path"))
+
+    def total(per_unit: dict, name: str, under: str) -> Decimal:
+        return sum((Decimal(v[name] or 0) for u, v in per_unit.items() if paths[u].startswith(under)), Decimal(0))
+
     rows = []
-    targets = policy.visible(user, Target.objects.filter(year=year)).select_related("unit").order_by("unit__path")
     for target in targets:
-        mine = visible.filter(owner_unit__path__startswith=target.unit.path)
-        signed = mine.filter(signed_on__year=year, signed_on__lte=as_of)
-        money = signed.aggregate(total=Sum("contract_amount_cny"))["total"] or Decimal(0)
-        funds = FundsInPlace.objects.filter(project__in=mine, on__year=year, on__lte=as_of).aggregate(
-            total=Sum("amount_cny")
-        )["total"] or Decimal(0)
-        started = mine.filter(started_on__year=year, started_on__lte=as_of).count()
+        under = target.unit.path
         rows.append(UnitProgress(
             unit=target.unit,
-            signed_projects=Measure(Decimal(target.signed_projects), Decimal(signed.count())),
-            signed_amount=Measure(target.signed_amount_cny, money),
-            funds_in_place=Measure(target.funds_in_place_cny, funds),
-            started_projects=Measure(Decimal(target.started_projects), Decimal(started)),
+            signed_projects=Measure(Decimal(target.signed_projects), total(signed, "n", under)),
+            signed_amount=Measure(target.signed_amount_cny, total(signed, "amount", under)),
+            funds_in_place=Measure(target.funds_in_place_cny, total(funds, "amount", under)),
+            started_projects=Measure(Decimal(target.started_projects), total(started, "n", under)),
             elapsed=elapsed,
             expected=target.expected_share(as_of),
             quarterly=target.quarterly,
         ))  # fmt: skip
     return rows
+
+
+def _by_unit(qs: QuerySet, unit_field: str, **aggregates) -> dict[int, dict]:
+    """{unit id: {aggregate: value}} of `qs` grouped by `unit_field`."""
+    rows = qs.order_by().values(unit_field).annotate(**aggregates)
+    return {r[unit_field]: r for r in rows}
 
 
 def performance(*, user, year: int) -> Performance:
@@ -333,12 +350,18 @@ def pipeline_figures(*, user, year: int) -> PipelineFigures:
 
     visible = policy.visible(user, Project.objects.all())
     by_stage = dict(visible.filter(status__in=["ongoing", "delayed"]).values_list("stage").annotate(n=Count("id")))
-    created = ProjectEvent.objects.filter(project__in=visible, kind="created", on__year=year)
-    signed_moves = {
-        e.project_id: e.on
-        for e in ProjectEvent.objects.filter(project__in=visible, kind="stage", to_value=Stage.SIGNED).order_by("on")
-    }
-    durations = [(signed_moves[c.project_id] - c.on).days for c in created if c.project_id in signed_moves]
+    created = ProjectEvent.objects.filter(
+        project__in=visible.values("pk"), kind="created", on__gte=datetime.date(year, 1, 1),
+        on__lte=datetime.date(year, 12, 31),
+    )  # fmt: skip
+    # Each of the year's new projects with its (latest) move to 已签约, if any: only those rows are read.
+    last_signed = ProjectEvent.objects.filter(project=OuterRef("project"), kind="stage", to_value=Stage.SIGNED)
+    pairs = (
+        created.annotate(signed=Subquery(last_signed.order_by("-on", "-id").values("on")[:1]))
+        .filter(signed__isnull=False)
+        .values_list("on", "signed")
+    )
+    durations = [(signed - on).days for on, signed in pairs]
     return PipelineFigures(
         by_stage={stage: by_stage.get(stage, 0) for stage in STAGE_ORDER},
         created=created.count(),

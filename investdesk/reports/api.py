@@ -19,6 +19,7 @@ class StatsQuery(Schema):
     to: datetime.date | None = None
     unit: int | None = None
     incident: int | None = None
+    fresh: bool = False
 
     def scope(self) -> Scope:
         start, end = period_bounds("year", timezone.localdate())
@@ -32,15 +33,17 @@ def _figure(f) -> dict:
 
 @router.get("/stats/{section}")
 def stats(request, section: str, query: Query[StatsQuery]):
-    """The figures of one dashboard section (aftercare, pipeline, emergency) for the scope, in the
-    caller's permission scope — the same numbers as the dashboard."""
+    """The figures of one dashboard section (aftercare, pipeline, emergency, outreach) for the scope,
+    in the caller's permission scope — the same numbers as the dashboard, computed at `computed_at`
+    (at most FIGURES_MAX_AGE seconds before, unless `fresh=true` asks for them computed now)."""
     if section not in SECTIONS:
         raise Http404
     scope = query.scope()
-    [result] = selectors.dashboard(user=request.auth, scope=scope, keys=[section])
+    [result] = selectors.dashboard(user=request.auth, scope=scope, keys=[section], max_age=0 if query.fresh else None)
     return {
         "section": section,
         "scope": scope.as_dict(),
+        "computed_at": result.computed_at,
         "figures": {name: _figure(f) for name, f in result.figures.items()},
         "tables": result.tables,
     }

@@ -70,6 +70,10 @@ class Figure:
     measure: str = ""  # 家, 次, 个, 人次, 件 …: what a count counts, in a Chinese sentence
     query: str = ""  # what is counted, in words (统计口径)
     records: Callable | None = None  # (user, scope) -> QuerySet of the rows behind the figure
+    linked: bool = False  # has records behind it (kept when the figure comes from a snapshot)
+
+    def __post_init__(self):
+        self.linked = self.linked or self.records is not None
 
     def display(self, *, rounded: bool = False) -> str:
         return format_figure(self.value, self.kind, rounded=rounded)
@@ -118,6 +122,7 @@ class SectionResult:
     tables: list[dict] = field(default_factory=list)  # {"title", "headers", "rows"} for the panel
     sentences: list[str] = field(default_factory=list)  # the bulletin's draft, with {tokens}
     empty: bool = False
+    computed_at: datetime.datetime | None = None  # when the figures were computed (reports/snapshots.py)
 
 
 @dataclass

@@ -4,10 +4,12 @@ linked to the figures. Outreach adds its section when that module lands."""
 
 import datetime
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from investdesk.core import policy
 from investdesk.core.models import Unit
+from investdesk.lib.localdays import days_filter
 from investdesk.lib.workdays import workdays_between
 from investdesk.reports.figures import Figure, Scope, Section, SectionResult, register
 
@@ -145,12 +148,11 @@ def _median_first_response(cases) -> float | None:
     firsts = (
         CaseEvent.objects.filter(case__in=cases, action__in=["accept", "progress", "resolve"])
         .values("case_id", "case__registered_at")
-        .annotate(first=Min("at"))
+        .annotate(registered=TruncDate("case__registered_at"), first=TruncDate(Min("at")))
     )
-    days = [
-        workdays_between(timezone.localtime(r["case__registered_at"]).date(), timezone.localtime(r["first"]).date())
-        for r in firsts
-    ]
+    # The local dates come from SQL; the calendar is walked once per distinct pair of dates.
+    pairs = Counter((r["registered"], r["first"]) for r in firsts)
+    days = [d for (registered, first), n in pairs.items() for d in [workdays_between(registered, first)] * n]
     return statistics.median(days) if days else None
 
 
@@ -471,9 +473,8 @@ def _sent_messages(user, scope: Scope):
 
     campaigns = _in_unit(policy.visible(user, Campaign.objects.filter(audience="enterprises")), scope, "owner_unit")
     return Message.objects.filter(
-        campaign__in=campaigns.values("pk"), state=Message.State.SENT,
-        sent_at__date__gte=scope.start, sent_at__date__lte=scope.end,
-    )  # fmt: skip
+        campaign__in=campaigns.values("pk"), state=Message.State.SENT, **days_filter("sent_at", scope.start, scope.end)
+    )
 
 
 def _responses(user, scope: Scope):
@@ -525,7 +526,7 @@ def outreach(user, scope: Scope) -> SectionResult:
                                       sent.exclude(enterprise=None).values("enterprise").distinct().count(),
                                       measure="家",
                                       query=_("Distinct enterprises with a letter delivered in the period.")),
-        "messages": Figure("outreach.messages", _("Letters delivered"), sent.count(), measure="封",
+        "messages": Figure("outreach.messages", _("Letters delivered"), sum(by_channel.values()), measure="封",
                            query=_("Messages delivered (sent, or the call reached) in the period."),
                            records=message_records()),
         "responses": Figure("outreach.responses", _("Responses"), responses.count(), measure="条",
@@ -548,7 +549,7 @@ def outreach(user, scope: Scope) -> SectionResult:
                                             for k, n in by_channel.items()]}]},
         })  # fmt: skip
     sentences = []
-    if sent.exists():
+    if by_channel:
         sentences.append(
             f"{_period_text(scope)}，一对一向{{outreach.enterprises_reached}}家企业送达信函{{outreach.messages}}封"
             "（邮件{outreach.by_email}封、企业微信{outreach.by_wecom}条、短信{outreach.by_sms}条、电话{outreach.by_phone}通），"

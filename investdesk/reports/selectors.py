@@ -7,9 +7,13 @@ from investdesk.core import policy
 from investdesk.reports.figures import Scope, SectionResult, sections
 
 
-def dashboard(*, user, scope: Scope, keys: list[str] | None = None) -> list[SectionResult]:
-    """Every section (or those named) computed for the scope, in the user's permission scope."""
-    return [s.compute(user, scope) for s in sections() if keys is None or s.key in keys]
+def dashboard(*, user, scope: Scope, keys: list[str] | None = None, max_age: int | None = None) -> list[SectionResult]:
+    """Every section (or those named) for the scope, in the user's permission scope, as computed at
+    most `max_age` seconds ago (FIGURES_MAX_AGE by default; 0 computes them now): see snapshots.py."""
+    from investdesk.reports.snapshots import section_results
+
+    wanted = [s for s in sections() if keys is None or s.key in keys]
+    return section_results(user=user, scope=scope, sections=wanted, max_age=max_age)
 
 
 def figure_of(*, user, scope: Scope, key: str):

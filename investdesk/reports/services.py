@@ -33,7 +33,8 @@ def scope_of(bulletin: Bulletin) -> Scope:
 
 
 def _compute(actor, scope: Scope, keys: list[str]):
-    results = dashboard(user=actor, scope=scope, keys=keys)
+    # A bulletin's figures are those of the moment it is drafted or refreshed (not a snapshot).
+    results = dashboard(user=actor, scope=scope, keys=keys, max_age=0)
     figures = {fig.key: fig.snapshot() for r in results for fig in r.figures.values()}
     return results, figures
 

@@ -44,7 +44,8 @@ def scope_from(form) -> Scope:
 def dashboard(request):
     form = ScopeForm(request.GET or None)
     scope = scope_from(form)
-    results = selectors.dashboard(user=request.user, scope=scope)
+    # 刷新 recomputes now; otherwise the figures may be up to FIGURES_MAX_AGE old (the page says so).
+    results = selectors.dashboard(user=request.user, scope=scope, max_age=0 if request.GET.get("refresh") else None)
     for r in results:  # each chart gets the id of the element it is drawn in
         for i, chart in enumerate(r.charts):
             chart["id"] = f"chart-{r.key}-{i}"
@@ -61,8 +62,16 @@ def dashboard(request):
                 json.dumps([{"id": c["id"], "option": c["option"]} for c in charts], default=float)
             ),
             "big": request.GET.get("big") == "1",
+            "computed_at": min((r.computed_at for r in results if r.computed_at), default=None),
+            "refresh_query": _without(request.GET, "refresh"),
         },
     )
+
+
+def _without(query, name: str) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 @login_required

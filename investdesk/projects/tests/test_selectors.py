@@ -201,3 +201,21 @@ def test_a_board_column_shows_the_newest_cards_and_counts_them_all(owner, projec
     cards, total = columns[Stage.LEAD]
     assert total == 3 and [p.name for p in cards] == ["项目1", "项目0"]
     assert columns[Stage.SIGNED] == ([], 0)
+
+
+def test_a_province_target_adds_up_its_units_in_a_fixed_number_of_queries(
+    owner, outsider, leader, units, chengdu_enterprise, mianyang_enterprise, django_assert_num_queries
+):
+    for unit in (units.bureau, units.chengdu, units.mianyang):
+        services.target_set(actor=leader, unit=unit, year=2022, signed_projects=10, started_projects=2)
+    _signed(owner, chengdu_enterprise, "成都甲", amount_yi=30, signed_on=datetime.date(2022, 3, 1),
+            started_on=datetime.date(2022, 6, 1), funds_yi=10)  # fmt: skip
+    _signed(outsider, mianyang_enterprise, "绵阳乙", amount_yi=20, signed_on=datetime.date(2022, 8, 1), funds_yi=5)
+    _signed(owner, chengdu_enterprise, "明年", amount_yi=7, signed_on=datetime.date(2023, 1, 5), funds_yi=1)
+    # Long after the year: still only that year's rows.
+    with django_assert_num_queries(5):  # targets, signed, started, funds, the units' paths
+        rows = {r.unit: r for r in selectors.target_progress(user=leader, year=2022, as_of=datetime.date(2023, 3, 1))}
+    assert rows[units.bureau].signed_projects.actual == 2 and rows[units.bureau].signed_amount.actual == 50 * YI
+    assert rows[units.bureau].funds_in_place.actual == 15 * YI and rows[units.bureau].started_projects.actual == 1
+    assert rows[units.chengdu].signed_amount.actual == 30 * YI and rows[units.mianyang].signed_amount.actual == 20 * YI
+    assert rows[units.bureau].expected == 1.0

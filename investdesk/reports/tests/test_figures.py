@@ -12,7 +12,7 @@ from investdesk.cases.models import Case, CaseCategory
 from investdesk.emergency import services as emergency_services
 from investdesk.enterprises import services as enterprise_services
 from investdesk.projects import services as project_services
-from investdesk.reports import selectors
+from investdesk.reports import selectors, snapshots
 from investdesk.reports.figures import Scope, round_count
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -161,3 +161,25 @@ def test_the_dashboard_renders_with_its_charts(client_for, known, leader):
     html = response.content.decode()
     assert response.status_code == 200 and 'id="charts-data"' in html and "panel-emergency" in html
     assert "48亿元" in html
+
+
+def test_a_snapshot_gives_back_exactly_what_was_computed(known, leader):
+    """A snapshot (reports/snapshots.py) gives back what was computed: Decimals stay Decimals (money),
+    dates stay dates, and figures keep their links to the records behind them."""
+    computed = {r.key: r for r in selectors.dashboard(user=leader, scope=SEPT, max_age=0)}
+    stored = {r.key: r for r in selectors.dashboard(user=leader, scope=SEPT)}
+    assert stored.keys() == computed.keys()
+    for key, result in computed.items():
+        again = stored[key]
+        assert (again.title, again.charts, again.tables, again.sentences, again.empty) == (
+            result.title, result.charts, result.tables, result.sentences, result.empty
+        )  # fmt: skip
+        for name, fig in result.figures.items():
+            back = again.figures[name]
+            assert (back.key, str(back.label), back.value, back.kind, back.measure, str(back.query), back.linked) == (
+                fig.key, str(fig.label), fig.value, fig.kind, fig.measure, str(fig.query), fig.linked
+            )  # fmt: skip
+            assert type(back.value) is type(fig.value)
+    assert snapshots._decode(snapshots._encode({"a": [Decimal("1.50"), datetime.date(2022, 9, 1)]})) == {
+        "a": [Decimal("1.50"), datetime.date(2022, 9, 1)]
+    }
