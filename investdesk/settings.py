@@ -322,7 +322,7 @@ OUTREACH_CALL_RESERVATION_MINUTES = envint("OUTREACH_CALL_RESERVATION_MINUTES", 
 CASE_COUNT_ASSIGNMENT_DAY = envbool("CASE_COUNT_ASSIGNMENT_DAY", False)
 PROJECT_QUIET_DAYS = envint("PROJECT_QUIET_DAYS", 30)  # a project without follow-up this long reminds its owner
 
-# --- Dashboard figures (reports/snapshots.py) ------------------------------------------------------
+# --- Figures snapshots (core/snapshots.py) -------------------------------------------------------
 # The dashboard and the stats API show a section's figures as computed at most FIGURES_MAX_AGE
 # seconds ago (and say when); an older snapshot is shown while the worker recomputes it, unless it is
 # older than FIGURES_MAX_STALE (no worker running?), when the request computes it itself.

@@ -195,6 +195,8 @@ class Bench:
         self.factory = RequestFactory()
         self.site = bench_admin_site()
         self.urls = _BenchUrls(self.site)
+        self.superuser: User | None = None  # the admin's user, made by plan()
+        self.made_tokens: list[int] = []
 
     def run(self, *, screens: bool = True, jobs: bool = True) -> Report:
         report = Report(
@@ -248,8 +250,10 @@ class Bench:
     def cleanup(self) -> None:
         from investdesk.core.models import ApiToken
 
-        ApiToken.objects.filter(name=BENCH_TOKEN).delete()
-        User.objects.filter(username__startswith="bench-admin-").delete()
+        # Only what this run made: two runs on one database must not pull the rug from each other.
+        ApiToken.objects.filter(pk__in=self.made_tokens).delete()
+        if self.superuser is not None:
+            User.objects.filter(pk=self.superuser.pk).delete()
 
     def plan(self) -> list[tuple]:
         """(name, url, who, admin) of each screen: who is a user or (user, API token); admin is
@@ -290,9 +294,10 @@ class Bench:
             ("问题详情 case page", f"/cases/{case.pk}/", dispatcher, ("change", case_admin, case.pk)),
             ("项目看板 project board", "/projects/", leader, (Project, {"status__exact": Project.Status.ONGOING})),
             ("目标进度 target progress", "/projects/targets/", leader, None),
+            ("目标进度（立即重新统计）target progress, recomputed", "/projects/targets/?refresh=1", leader, None),
             ("工作台 dashboard", "/reports/", leader, None),
             # The same page with 刷新: every section computed in the request, as the worker does
-            # when a snapshot grows older than FIGURES_MAX_AGE (reports/snapshots.py).
+            # when a snapshot grows older than FIGURES_MAX_AGE (core/snapshots.py).
             ("工作台（立即重新统计）dashboard, recomputed", "/reports/?refresh=1", leader, None),
             ("群发进度 campaign progress", f"/outreach/{campaign.pk}/progress/", leader,
              (Message, {"campaign__id__exact": campaign.pk})),
@@ -305,7 +310,9 @@ class Bench:
     def _token(self, user: User) -> tuple[User, str]:
         from investdesk.core.services import api_token_create
 
-        return (user, api_token_create(user=user, name=BENCH_TOKEN, days_valid=1)[1])
+        token, key = api_token_create(user=user, name=BENCH_TOKEN, days_valid=1)
+        self.made_tokens.append(token.pk)
+        return (user, key)
 
     def client(self, who) -> tuple[Client, dict]:
         client = Client(HTTP_HOST=self.host)

@@ -327,3 +327,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Snapshot(models.Model):
+    """A figures computation's result as last computed for one set of parameters, in one permission
+    scope and one language (`key`): on a million records a province-wide dashboard section or the
+    targets page takes seconds to compute, so pages show the snapshot while it is younger than
+    FIGURES_MAX_AGE and have it recomputed in the background when it is older (core/snapshots.py)."""
+
+    key = models.CharField(max_length=255, unique=True)  # name|visibility|params|language
+    name = models.CharField(max_length=60)  # the registered computation
+    params = models.JSONField(default=dict)
+    # Whose view it was computed in: the background refresh recomputes it as this person (anyone with
+    # the same policy.visibility_key sees the same figures).
+    computed_for = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)  # how long computing it took
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["computed_at"], name="snapshot_computed_at")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -24,7 +24,23 @@ def audit_housekeeping() -> str:
     return f"pruned {removed}, checked {report.checked} ({head}), forgot {sessions} sessions"
 
 
-DAILY = [audit_housekeeping]
+@task()
+def snapshot_refresh(snapshot_id: int) -> str:
+    """Recompute one figures snapshot that has grown older than FIGURES_MAX_AGE. Idempotent."""
+    from investdesk.core.snapshots import snapshot_recompute
+
+    return snapshot_recompute(snapshot_id=snapshot_id)
+
+
+@task()
+def snapshots_housekeeping() -> str:
+    """Daily: forget figures snapshots too old to be shown."""
+    from investdesk.core.snapshots import snapshots_prune
+
+    return f"removed {snapshots_prune()} figures snapshots"
+
+
+DAILY = [audit_housekeeping, snapshots_housekeeping]
 
 
 @task()

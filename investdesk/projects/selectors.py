@@ -2,14 +2,14 @@
 and signed-project performance are computed here, once."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from investdesk.core import policy
+from investdesk.core import policy, snapshots
 from investdesk.core.models import Unit
 from investdesk.lib.chinese_text import normalize_query
 from investdesk.projects.models import STAGE_ORDER, FollowUp, FundsInPlace, Project, ProjectEvent, Stage, Target
@@ -421,3 +421,71 @@ def schedule_figures(*, user, year: int) -> ScheduleFigures:
         signing=_slippage(signed.values_list("signed_on", "expected_signing_on")),
         start=_slippage(started.values_list("started_on", "expected_start_on")),
     )
+
+
+# --- the targets page: its figures computed once (core/snapshots.py) ----------------------------------
+
+
+@dataclass
+class TargetsPage:
+    rows: list[UnitProgress]
+    performance: Performance
+    pipeline: PipelineFigures
+    schedule: ScheduleFigures
+    computed_at: datetime.datetime | None = None
+
+
+def targets_page(*, user, year: int, as_of: datetime.date, max_age: int | None = None) -> TargetsPage:
+    """Every figure of the targets page for the year up to `as_of`, in the user's scope, as computed
+    at most `max_age` seconds ago (FIGURES_MAX_AGE by default; 0 computes them now)."""
+    [done] = snapshots.computed(
+        user=user, wanted=[("projects.targets", {"year": year, "as_of": as_of.isoformat()})], max_age=max_age
+    )
+    done.value.computed_at = done.computed_at
+    return done.value
+
+
+def _targets_compute(user, params: dict) -> TargetsPage:
+    year, as_of = params["year"], datetime.date.fromisoformat(params["as_of"])
+    return TargetsPage(
+        rows=target_progress(user=user, year=year, as_of=as_of),
+        performance=performance(user=user, year=year),
+        pipeline=pipeline_figures(user=user, year=year),
+        schedule=schedule_figures(user=user, year=year),
+    )
+
+
+_MEASURES = ("signed_projects", "signed_amount", "funds_in_place", "started_projects")
+
+
+def _targets_dump(page: TargetsPage) -> dict:
+    rows = [
+        {"unit": {"id": r.unit.pk, "name": r.unit.name, "path": r.unit.path},
+         **{m: asdict(getattr(r, m)) for m in _MEASURES},
+         "elapsed": r.elapsed, "expected": r.expected, "quarterly": r.quarterly}
+        for r in page.rows
+    ]  # fmt: skip
+    return {"rows": rows, "performance": asdict(page.performance), "pipeline": asdict(page.pipeline),
+            "schedule": asdict(page.schedule)}  # fmt: skip
+
+
+def _targets_load(data: dict) -> TargetsPage:
+    rows = [
+        UnitProgress(unit=Unit(**r.pop("unit")), **{m: Measure(**r.pop(m)) for m in _MEASURES}, **r)
+        for r in data["rows"]
+    ]
+    schedule = data["schedule"]
+    return TargetsPage(
+        rows=rows,
+        performance=Performance(**data["performance"]),
+        pipeline=PipelineFigures(**data["pipeline"]),
+        schedule=ScheduleFigures(
+            by_likelihood=[tuple(row) for row in schedule["by_likelihood"]],
+            signing_overdue=schedule["signing_overdue"],
+            signing=Slippage(**schedule["signing"]),
+            start=Slippage(**schedule["start"]),
+        ),
+    )
+
+
+snapshots.register(snapshots.Computation("projects.targets", _targets_compute, _targets_dump, _targets_load))

@@ -1,6 +1,7 @@
 """Pages of the pipeline: board, list, project page, move dialog, close-to-signing, targets."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -237,17 +238,22 @@ def targets(request, target_form=None):
         )
     except ValueError:
         year, as_of = today.year, today
+    # 刷新 (and a target just saved) recomputes now; otherwise the figures may be FIGURES_MAX_AGE old.
+    fresh = request.GET.get("refresh") or target_form is not None
+    page = selectors.targets_page(user=request.user, year=year, as_of=as_of, max_age=0 if fresh else None)
     return render(
         request,
         "projects/targets.html",
         {
             "year": year,
             "as_of": as_of,
-            "rows": selectors.target_progress(user=request.user, year=year, as_of=as_of),
-            "performance": selectors.performance(user=request.user, year=year),
+            "page": page,
+            "rows": page.rows,
+            "performance": page.performance,
             "elapsed": selectors.year_elapsed(year, as_of),
-            "pipeline": selectors.pipeline_figures(user=request.user, year=year),
-            "schedule": selectors.schedule_figures(user=request.user, year=year),
+            "pipeline": page.pipeline,
+            "schedule": page.schedule,
+            "refresh_query": urlencode({"year": year, "as_of": as_of.isoformat(), "refresh": 1}),
             "target_form": target_form or TargetForm(),
             "may_set_targets": policy.can(request.user, policy.Capability.DISPATCH),
         },
@@ -282,7 +288,7 @@ def target_set(request):
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Target saved."))
-            return redirect(f"{reverse('projects:targets')}?year={year}")
+            return redirect(f"{reverse('projects:targets')}?year={year}&refresh=1")  # show it at once
     return targets(request, target_form=form)
 
 

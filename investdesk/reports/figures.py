@@ -31,6 +31,12 @@ class Scope:
             parts.append(f"incident={self.incident_id}")
         return "&".join(parts)
 
+    @classmethod
+    def from_params(cls, params: dict) -> "Scope":
+        """The inverse of as_dict."""
+        return cls(start=datetime.date.fromisoformat(params["from"]), end=datetime.date.fromisoformat(params["to"]),
+                   unit_id=params.get("unit"), incident_id=params.get("incident"))  # fmt: skip
+
     def as_dict(self) -> dict:
         return {
             "from": self.start.isoformat(),
@@ -122,7 +128,7 @@ class SectionResult:
     tables: list[dict] = field(default_factory=list)  # {"title", "headers", "rows"} for the panel
     sentences: list[str] = field(default_factory=list)  # the bulletin's draft, with {tokens}
     empty: bool = False
-    computed_at: datetime.datetime | None = None  # when the figures were computed (reports/snapshots.py)
+    computed_at: datetime.datetime | None = None  # when the figures were computed (core/snapshots.py)
 
 
 @dataclass
@@ -137,7 +143,39 @@ SECTIONS: dict[str, Section] = {}
 
 
 def register(section: Section) -> None:
+    """A dashboard section, whose results are kept as snapshots (core/snapshots.py) under the name
+    "section.<key>" with the scope as parameters."""
+    from investdesk.core import snapshots
+
     SECTIONS[section.key] = section
+    snapshots.register(snapshots.Computation(
+        name=f"section.{section.key}",
+        compute=lambda user, params: section.compute(user, Scope.from_params(params)),
+        dump=_dump_result,
+        load=_load_result,
+    ))  # fmt: skip
+
+
+_FIGURE_FIELDS = ("key", "label", "value", "kind", "measure", "query", "linked")
+
+
+def _dump_result(result: SectionResult) -> dict:
+    return {
+        "key": result.key,
+        "title": result.title,
+        "figures": {name: {f: getattr(fig, f) for f in _FIGURE_FIELDS} for name, fig in result.figures.items()},
+        "charts": result.charts,
+        "tables": result.tables,
+        "sentences": result.sentences,
+        "empty": result.empty,
+    }
+
+
+def _load_result(data: dict) -> SectionResult:
+    """A section's result from its snapshot: the figures keep `linked` (their records are listed by
+    the figure page, which computes them afresh) but not the `records` function itself."""
+    figures = {name: Figure(**f) for name, f in data.pop("figures").items()}
+    return SectionResult(figures=figures, **data)
 
 
 def sections() -> list[Section]:

@@ -60,26 +60,3 @@ class Bulletin(models.Model):
     def __str__(self) -> str:
         number = f"第{self.number}期" if self.number else str(_("draft"))
         return f"{self.name}（{self.year}年{number}）{self.title}"
-
-
-class SectionSnapshot(models.Model):
-    """A dashboard section's figures as last computed for one scope, in one permission scope and one
-    language (`key`). On a million enterprises a province-wide section takes seconds to compute, so
-    the dashboard and the stats API show the snapshot while it is younger than FIGURES_MAX_AGE and
-    have it recomputed in the background when it is older (reports/snapshots.py)."""
-
-    key = models.CharField(max_length=200, unique=True)  # section|visibility|from|to|unit|incident|language
-    section = models.CharField(max_length=40)
-    # Whose view it was computed in: the background refresh recomputes it as this person (anyone with
-    # the same policy.visibility_key would see the same figures).
-    computed_for = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    computed_at = models.DateTimeField()
-    seconds = models.FloatField(default=0)  # how long computing it took
-    refresh_queued_at = models.DateTimeField(null=True, blank=True)
-    payload = models.JSONField()
-
-    class Meta:
-        indexes = [models.Index(fields=["computed_at"], name="snapshot_computed_at")]
-
-    def __str__(self) -> str:
-        return self.key

@@ -30,7 +30,7 @@ def test_bench_measures_every_screen_and_job_and_rolls_the_jobs_back(tmp_path):
     )  # fmt: skip
     data = json.loads(out.read_text())
     screens = {s["name"]: s for s in data["screens"]}
-    assert len(screens) == 13
+    assert len(screens) == 15
     for screen in screens.values():
         assert screen["page"]["n"] == 2 and screen["page"]["p50_ms"] > 0 and screen["queries"] > 0
         assert screen["raw_sql"]["p50_ms"] >= 0 and screen["vs_raw"] > 0

@@ -219,3 +219,28 @@ def test_a_province_target_adds_up_its_units_in_a_fixed_number_of_queries(
     assert rows[units.bureau].funds_in_place.actual == 15 * YI and rows[units.bureau].started_projects.actual == 1
     assert rows[units.chengdu].signed_amount.actual == 30 * YI and rows[units.mianyang].signed_amount.actual == 20 * YI
     assert rows[units.bureau].expected == 1.0
+
+
+def test_the_targets_page_from_its_snapshot_is_what_was_computed(owner, leader, units, chengdu_enterprise):
+    """core/snapshots.py keeps the page's figures: loaded back, they equal a fresh computation."""
+    services.target_set(actor=leader, unit=units.chengdu, year=2022, signed_projects=4, signed_amount_cny=100 * YI,
+                        q1_pct=10, q2_pct=40, q3_pct=70)  # fmt: skip
+    _signed(owner, chengdu_enterprise, "甲", amount_yi=30, signed_on=datetime.date(2022, 3, 1),
+            started_on=datetime.date(2022, 6, 1), funds_yi=10)  # fmt: skip
+    as_of = datetime.date(2022, 9, 30)
+    fresh = selectors.targets_page(user=leader, year=2022, as_of=as_of, max_age=0)
+    stored = selectors.targets_page(user=leader, year=2022, as_of=as_of)
+    assert stored.computed_at == fresh.computed_at
+    for page in (fresh, stored):
+        page.computed_at = None
+    assert [(r.unit.pk, r.unit.name) for r in stored.rows] == [(units.chengdu.pk, units.chengdu.name)]
+    assert stored.rows[0].signed_amount.actual == 30 * YI and type(stored.rows[0].signed_amount.actual) is Decimal
+    for a, b in zip(stored.rows, fresh.rows, strict=True):
+        assert (a.signed_projects, a.signed_amount, a.funds_in_place, a.started_projects, a.elapsed, a.expected,
+                a.quarterly) == (b.signed_projects, b.signed_amount, b.funds_in_place, b.started_projects, b.elapsed,
+                                 b.expected, b.quarterly)  # fmt: skip
+    assert (stored.performance, stored.pipeline) == (fresh.performance, fresh.pipeline)
+    assert [tuple(map(str, r)) for r in stored.schedule.by_likelihood] == [
+        tuple(map(str, r)) for r in fresh.schedule.by_likelihood
+    ]
+    assert (stored.schedule.signing, stored.schedule.start) == (fresh.schedule.signing, fresh.schedule.start)

@@ -205,3 +205,21 @@ def test_the_targets_page_shows_the_quarterly_split_and_the_schedule(client_for,
     page = client_for(leader).get("/projects/targets/?year=2022&as_of=2022-09-30")
     html = page.content.decode()
     assert "10/40/70/100%" in html and "70.0%" in html and 'id="schedule"' in html
+
+
+def test_a_target_just_saved_shows_at_once_though_the_page_keeps_a_snapshot(client_for, leader, units):
+    client = client_for(leader)
+    before = client.get("/projects/targets/?year=2022&as_of=2022-09-30").content.decode()
+    assert "数据更新于" in before and units.chengdu.name not in _progress_table(before)
+    response = client.post(
+        "/projects/targets/set/?year=2022",
+        {"unit": units.chengdu.pk, "signed_projects": 30, "signed_amount_wan": "100", "funds_in_place_wan": "0",
+         "started_projects": 2},
+        follow=True,
+    )  # fmt: skip
+    assert response.redirect_chain[-1][0].endswith("refresh=1")
+    assert units.chengdu.name in _progress_table(response.content.decode())
+
+
+def _progress_table(page: str) -> str:
+    return page.split('id="progress"')[1].split("</table>")[0]

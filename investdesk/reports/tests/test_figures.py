@@ -9,10 +9,11 @@ import pytest
 
 from investdesk.cases import services as case_services
 from investdesk.cases.models import Case, CaseCategory
+from investdesk.core import snapshots
 from investdesk.emergency import services as emergency_services
 from investdesk.enterprises import services as enterprise_services
 from investdesk.projects import services as project_services
-from investdesk.reports import selectors, snapshots
+from investdesk.reports import selectors
 from investdesk.reports.figures import Scope, round_count
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -164,7 +165,7 @@ def test_the_dashboard_renders_with_its_charts(client_for, known, leader):
 
 
 def test_a_snapshot_gives_back_exactly_what_was_computed(known, leader):
-    """A snapshot (reports/snapshots.py) gives back what was computed: Decimals stay Decimals (money),
+    """A snapshot (core/snapshots.py) gives back what was computed: Decimals stay Decimals (money),
     dates stay dates, and figures keep their links to the records behind them."""
     computed = {r.key: r for r in selectors.dashboard(user=leader, scope=SEPT, max_age=0)}
     stored = {r.key: r for r in selectors.dashboard(user=leader, scope=SEPT)}

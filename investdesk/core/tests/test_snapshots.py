@@ -1,4 +1,4 @@
-"""Dashboard figures are computed once and shown many times (reports/snapshots.py): a fresh snapshot
+"""Dashboard figures are computed once and shown many times (core/snapshots.py): a fresh snapshot
 is shown as it is, a stale one is shown while one background refresh recomputes it, a very old one
 is recomputed in the request; snapshots never cross permission scopes or languages."""
 
@@ -10,12 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from investdesk.core.models import Role
+from investdesk.core.models import Role, Snapshot
+from investdesk.core.tasks import snapshot_refresh, snapshots_housekeeping
 from investdesk.enterprises import services as enterprise_services
 from investdesk.reports import selectors
 from investdesk.reports.figures import Scope
-from investdesk.reports.models import SectionSnapshot
-from investdesk.reports.tasks import snapshot_refresh, snapshots_housekeeping
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2022, 9, 20, 10, tzinfo=TZ)
@@ -49,7 +48,7 @@ def test_a_fresh_snapshot_is_shown_as_it_is_and_refresh_recomputes(clock, settin
     assert _visits(owner) == 1  # a minute old: shown as it is
     assert _visits(owner, max_age=0) == 2  # 刷新
     assert _visits(owner) == 2  # and the snapshot was replaced
-    assert SectionSnapshot.objects.count() == 1
+    assert Snapshot.objects.count() == 1
 
 
 def test_a_stale_snapshot_is_shown_while_one_refresh_recomputes_it(
@@ -64,7 +63,7 @@ def test_a_stale_snapshot_is_shown_while_one_refresh_recomputes_it(
         assert _visits(owner) == 1  # stale, still shown at once…
         assert _visits(colleague) == 1  # …to everyone with the same view, and refreshed once
     assert len(callbacks) == 1
-    snapshot = SectionSnapshot.objects.get()
+    snapshot = Snapshot.objects.get()
     assert snapshot.refresh_queued_at is not None
     assert snapshot_refresh.call(snapshot.pk) == "refreshed"  # what the worker does
     snapshot.refresh_from_db()
@@ -104,7 +103,7 @@ def test_snapshots_never_cross_permission_scopes(clock, owner, colleague, outsid
     assert _visits(outsider) == 1  # Mianyang's own, not Chengdu's
     assert _visits(leader) == 2
     assert _visits(dispatcher) == 2  # visits are open records
-    keys = sorted(SectionSnapshot.objects.values_list("key", flat=True))
+    keys = sorted(Snapshot.objects.values_list("key", flat=True))
     assert [k.split("|")[1] for k in keys] == sorted(
         ["all", f"open:{dispatcher.unit_id}", f"unit:{owner.unit_id}", f"unit:{outsider.unit_id}"]
     )
@@ -115,9 +114,9 @@ def test_the_refresh_drops_a_snapshot_whose_person_changed_scope(clock, settings
     _visits(owner)
     owner.role = Role.LEADER
     owner.save()
-    snapshot = SectionSnapshot.objects.get()
+    snapshot = Snapshot.objects.get()
     assert snapshot_refresh.call(snapshot.pk) == "dropped"
-    assert not SectionSnapshot.objects.exists()
+    assert not Snapshot.objects.exists()
     assert snapshot_refresh.call(snapshot.pk) == "gone"
 
 
@@ -128,7 +127,7 @@ def test_each_language_has_its_own_snapshot(clock, owner):
         [zh] = selectors.dashboard(user=owner, scope=SCOPE, keys=["aftercare"])
         [again] = selectors.dashboard(user=owner, scope=SCOPE, keys=["aftercare"])
     assert en.title == "Aftercare and cases" and zh.title == again.title == "企业服务和诉求办理"
-    assert SectionSnapshot.objects.count() == 2
+    assert Snapshot.objects.count() == 2
 
 
 def test_a_warm_dashboard_is_one_query_for_its_figures(clock, leader):
@@ -171,5 +170,5 @@ def test_housekeeping_forgets_snapshots_too_old_to_show(clock, settings, owner):
     clock.shift(1800)
     selectors.dashboard(user=owner, scope=Scope(start=SCOPE.start, end=SCOPE.end, unit_id=None), keys=["pipeline"])
     clock.shift(1900)
-    assert snapshots_housekeeping.call() == "removed 1 dashboard snapshots"
-    assert list(SectionSnapshot.objects.values_list("section", flat=True)) == ["pipeline"]
+    assert snapshots_housekeeping.call() == "removed 1 figures snapshots"
+    assert list(Snapshot.objects.values_list("name", flat=True)) == ["section.pipeline"]
