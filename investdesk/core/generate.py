@@ -73,6 +73,8 @@ SCALES = {
     "large": Scale(1_000_000, 2_000_000, 1_000_000, 300_000, 200_000, 5_000, 2_000_000, 500_000, 100_000, 3_000),
 }
 
+# The GIN indexes on enterprises' search_text (migrations enterprises/0002 and 0005), dropped during a load.
+SEARCH_INDEXES = ("enterprise_search_trgm", "enterprise_search_bigrams")
 CHUNK = 20_000  # enterprises generated (and written, table by table) at a time
 # At most this many of each per enterprise: each chunk gets id blocks of its own of this size.
 PER_ENTERPRISE_CAP = {"contact": 8, "visit": 8, "case": 6, "project": 4}
@@ -887,12 +889,21 @@ class Generator:
     def _defer_checks(self) -> None:
         """On PostgreSQL, skip the per-row foreign-key triggers while loading when the role may (a
         superuser: session_replication_role); `_check_foreign_keys` then checks every key at once.
-        The trigram index costs more to maintain row by row than to build once at the end."""
+        The search indexes (trigrams, bigrams) cost more to maintain row by row than to build once at
+        the end: each is dropped here and built again from its definition as the migrations made it."""
         self.triggers_off = False
+        self.search_indexes: list[str] = []
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS enterprise_search_trgm")
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() AND indexname = ANY(%s)",
+                [list(SEARCH_INDEXES)],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+                self.search_indexes.append(definition)
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if cursor.fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")
@@ -907,10 +918,11 @@ class Generator:
                 self._check_foreign_keys(cursor, writers)
             else:  # the deferred key checks run now (an index cannot be built before them)
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "CREATE INDEX IF NOT EXISTS enterprise_search_trgm ON enterprises_enterprise "
-                "USING gin (search_text gin_trgm_ops)"
-            )
+            started = time.perf_counter()
+            for definition in self.search_indexes:
+                cursor.execute(definition)
+            if self.search_indexes:
+                self.log(f"  search indexes built in {time.perf_counter() - started:,.1f} s")
 
     def _check_foreign_keys(self, cursor, writers: dict[str, TableWriter]) -> None:
         """Every foreign key of every table written points at a row (one anti-join per key)."""

@@ -3,7 +3,10 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields.array import ArrayContains
+from django.db import connection
+from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.utils import timezone
 
 from investdesk.core import policy
@@ -61,6 +64,26 @@ ORDERINGS = {
 }
 
 
+class Bigrams(Func):
+    """`investdesk_bigrams(text)`: the text's two-character substrings, as the GIN index
+    `enterprise_search_bigrams` holds them for `search_text` (PostgreSQL only, migration 0005)."""
+
+    function = "investdesk_bigrams"
+    output_field = ArrayField(TextField())
+
+
+def _search(q: str) -> Q:
+    matches = Q(search_text__contains=q)
+    if connection.vendor == "postgresql" and len(q) == 2:
+        # pg_trgm finds no trigram in a two-character pattern: the bigram index serves it instead.
+        # The LIKE stays beside it: where the planner rather walks the newest rows (a common pair finds
+        # its 51 soon) it filters with the cheap LIKE first and computes bigrams of matching rows only.
+        # With `@>` alone, estimated at 3,000 rows for 华兴 (297 really), the planner walked anyway and
+        # computed the bigrams of 200,000 rows: 7.7 s at a million enterprises.
+        matches &= Q(ArrayContains(Bigrams("search_text"), [q]))
+    return matches
+
+
 def industries() -> QuerySet[Industry]:
     return Industry.objects.filter(is_active=True)
 
@@ -70,7 +93,7 @@ def enterprises_for_user(*, user, filters: EnterpriseFilter | None = None) -> Qu
     qs = policy.visible(user, Enterprise.objects.filter(merged_into__isnull=True))
     q = normalize_query(f.q)
     if q:
-        matches = Q(search_text__contains=q)
+        matches = _search(q)
         if mobile := normalize_mobile(f.q or ""):
             # Mobile numbers are encrypted: only a whole one matches, through its blind index.
             matches |= Exists(

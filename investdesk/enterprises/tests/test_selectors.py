@@ -1,10 +1,12 @@
 import datetime
 
 import pytest
+from django.db import connection
 
 from investdesk.enterprises import selectors, services
-from investdesk.enterprises.models import Visit
+from investdesk.enterprises.models import Enterprise, Visit
 from investdesk.enterprises.selectors import EnterpriseFilter
+from investdesk.lib.chinese_text import normalize_query
 
 
 def _names(user, **filters):
@@ -164,3 +166,53 @@ def test_service_action_progress_figures(owner, colleague, chengdu_enterprise, c
     assert (progress.visits, progress.problems, progress.enterprises_with_problems) == (2, 3, 1)
     assert [(row.unit, row.targets, row.visited) for row in progress.by_unit] == [(units.chengdu, 3, 1)]
     assert set(selectors.service_action_unvisited(user=owner, action=action)) == {catl, third}
+
+
+POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("比亚", {"比亚迪股份有限公司"}),  # a pair at an odd position of search_text …
+        ("亚迪", {"比亚迪股份有限公司"}),  # … and at an even one
+        ("時代", {"宁德时代新能源科技股份有限公司"}),
+        ("股份", {"比亚迪股份有限公司", "宁德时代新能源科技股份有限公司"}),
+        ("by", {"比亚迪股份有限公司"}),
+        ("nd", {"宁德时代新能源科技股份有限公司"}),
+        ("ND", {"宁德时代新能源科技股份有限公司"}),  # folded to lower case
+        ("王磊", {"比亚迪股份有限公司"}),  # a contact's name
+        ("迪宁", set()),
+        ("xq", set()),
+        ("b_", set()),  # LIKE's wildcards are plain characters in a query
+        ("%d", set()),
+    ],
+)
+def test_two_character_search(owner, chengdu_enterprise, catl, query, expected):
+    # On PostgreSQL a two-character query goes through the bigram index, not LIKE: the same rows.
+    assert _names(owner, q=query) == expected
+    every = Enterprise.objects.all()
+    assert expected == {e.name for e in every if normalize_query(query) in e.search_text}
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the bigram function and index are PostgreSQL's (migration 0005)")
+@pytest.mark.parametrize("text", ["", "a", "ab", "abc", "华兴电子 | huaxing | hx", " a b  cd ef|g ", "比亚迪 | 02 888"])
+@pytest.mark.django_db
+def test_the_bigrams_are_every_pair_without_a_space(text):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT investdesk_bigrams(%s)", [text])
+        bigrams = cursor.fetchone()[0]
+    pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+    assert {b for b in bigrams if len(b) == 2} == {p for p in pairs if " " not in p}
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the bigram index is PostgreSQL's (migration 0005)")
+def test_a_two_character_search_can_use_the_bigram_index(owner, chengdu_enterprise, catl):
+    # Two rows are cheaper to scan than any index, so scans are turned off: a plan that still finds
+    # the rows proves the expression the selector writes is the one the index was built on.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    queryset = Enterprise.objects.filter(selectors._search("亚迪"))
+    assert "Bitmap Index Scan on enterprise_search_bigrams" in queryset.explain()
+    assert [e.name for e in queryset] == ["比亚迪股份有限公司"]
