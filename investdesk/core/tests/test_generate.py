@@ -204,3 +204,23 @@ CHECKS = [
     _check_the_generation_is_one_entry_of_an_intact_audit_chain,
     _check_generate_refuses_a_database_with_enterprises,
 ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_committed_load_the_search_indexes_are_built_side_by_side_and_searched():
+    """Outside a transaction (as `investdesk generate` runs) the dropped search indexes are built on
+    their own connections after the load commits, then VACUUM ANALYZE."""
+    from investdesk.core.generate import SEARCH_INDEXES
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the search indexes exist on PostgreSQL only")
+    lines = []
+    Generator(TINY, seed=11, processes=0, log=lines.append).run()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", [list(SEARCH_INDEXES)])
+        assert sorted(r[0] for r in cursor.fetchall()) == sorted(SEARCH_INDEXES)
+        cursor.execute("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'enterprises_enterprise'")
+        assert cursor.fetchone()[0] is not None
+    assert any(line.startswith("  search indexes built in") for line in lines)
+    name = Enterprise.objects.order_by("id").values_list("name", flat=True).first()
+    assert Enterprise.objects.filter(search_text__contains=name[:2]).exists()
