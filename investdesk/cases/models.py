@@ -20,6 +20,11 @@ class CaseCategory(ReferenceTable):
         verbose_name_plural = _("case categories")
 
 
+# The statuses of the cases in the queues that are bound to a status (all of them but extension
+# requests): open, and resolved (to follow up). A test checks the queues' definitions against it.
+QUEUE_STATUSES = ["assigned", "in_progress", "registered", "resolved"]
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         REGISTERED = "registered", _("Registered")
@@ -111,6 +116,14 @@ class Case(models.Model):
             models.Index(fields=["lead_unit", "status"]),
             models.Index(fields=["owner_unit", "status"]),
             models.Index(fields=["status", "due_on"]),
+            # The queue tabs' counts (selectors.queue_counts): every column they read, for the cases
+            # in a queue's status only, so the counts are an index-only scan of the open and resolved
+            # cases, never of the closed ones that make most of the table in time.
+            models.Index(
+                fields=["status", "lead_unit", "due_on", "is_supervised", "owner_unit", "id"],
+                condition=models.Q(status__in=QUEUE_STATUSES),
+                name="case_queues",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -203,6 +216,10 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            # The cases ever returned to the dispatcher (the "returned" queue): a few among millions.
+            models.Index(fields=["case"], condition=models.Q(action="return"), name="caseevent_returns"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
@@ -242,6 +259,10 @@ class Extension(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        indexes = [
+            # The requests waiting for a decision (the "extension requests" queue).
+            models.Index(fields=["case"], condition=models.Q(status="pending"), name="extension_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.new_due_on}"

@@ -1,6 +1,8 @@
 """Every read of cases, scoped by the permission policy; the case figures are computed here, once."""
 
 import datetime
+import functools
+import operator
 import statistics
 from dataclasses import dataclass
 
@@ -8,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from investdesk.cases.models import Case, CaseCategory, Extension, ThankYouLetter
+from investdesk.cases.models import Case, CaseCategory, CaseEvent, Extension, ThankYouLetter
 from investdesk.core import policy
 from investdesk.core.models import Unit
 from investdesk.lib.chinese_text import normalize_query
@@ -53,30 +55,46 @@ QUEUES = [
 ]
 
 
-def case_queue(*, user, queue: str, q: str | None = None, category: int | None = None) -> QuerySet[Case]:
-    """My unit's queues (to accept, in progress, due within 2 working days, overdue) and the
-    dispatcher's (unassigned, returned, extension requests), all within the user's scope."""
-    qs = cases_for_user(user=user)
-    today = timezone.localdate()
+def _queues(*, user, today: datetime.date) -> dict[str, tuple[tuple[str, ...] | None, Q | None]]:
+    """Every queue as (the statuses its cases are in, or None for any status; what else they need):
+    the one definition the queue's list and its count in the tabs both use. My unit's queues (to
+    accept, in progress, due within 2 working days) and the dispatcher's (unassigned, returned,
+    extension requests), all within the user's scope. Returned and extension requests are
+    `id IN (subquery)` rather than joins, so a case counts once without a DISTINCT, and the subquery
+    is computed once (hashed) rather than probed for every case."""
     mine = Q(lead_unit__path__startswith=user.unit.path) if user.unit_id else Q(pk__in=[])
-    if queue == "to_accept":
-        qs = qs.filter(mine, status=S.ASSIGNED)
-    elif queue == "in_progress":
-        qs = qs.filter(mine, status=S.IN_PROGRESS)
-    elif queue == "due_soon":
-        qs = qs.filter(mine, status__in=OPEN, due_on__gte=today, due_on__lte=add_workdays(today, 2))
-    elif queue == "overdue":
-        qs = qs.filter(status__in=OPEN, due_on__lt=today)
-    elif queue == "unassigned":
-        qs = qs.filter(status=S.REGISTERED)
-    elif queue == "returned":
-        qs = qs.filter(status=S.REGISTERED, events__action="return").distinct()
-    elif queue == "extensions":
-        qs = qs.filter(extensions__status=Extension.Status.PENDING).distinct()
-    elif queue == "supervised":
-        qs = qs.filter(is_supervised=True, status__in=OPEN)
-    elif queue == "resolved":
-        qs = qs.filter(status=S.RESOLVED)
+    returned = CaseEvent.objects.filter(action="return").values("case_id")
+    extension_requested = Extension.objects.filter(status=Extension.Status.PENDING).values("case_id")
+    return {
+        "to_accept": ((S.ASSIGNED,), mine),
+        "in_progress": ((S.IN_PROGRESS,), mine),
+        "due_soon": (OPEN, mine & Q(due_on__gte=today, due_on__lte=add_workdays(today, 2))),
+        "overdue": (OPEN, Q(due_on__lt=today)),
+        "unassigned": ((S.REGISTERED,), None),
+        "returned": ((S.REGISTERED,), Q(pk__in=returned)),
+        "extensions": (None, Q(pk__in=extension_requested)),
+        "supervised": (OPEN, Q(is_supervised=True)),
+        "resolved": ((S.RESOLVED,), None),
+    }
+
+
+def _condition(statuses: tuple[str, ...] | None, extra: Q | None) -> Q | None:
+    parts = [q for q in (Q(status__in=statuses) if statuses else None, extra) if q is not None]
+    return functools.reduce(operator.and_, parts) if parts else None
+
+
+def queue_condition(*, user, queue: str, today: datetime.date | None = None) -> Q | None:
+    """The cases a queue holds, as one condition (`None`: every visible case, the "all" tab)."""
+    definition = _queues(user=user, today=today or timezone.localdate()).get(queue)
+    return _condition(*definition) if definition else None
+
+
+def case_queue(*, user, queue: str, q: str | None = None, category: int | None = None) -> QuerySet[Case]:
+    """The cases of a queue (`queue_condition`) within the user's scope, searched and filtered."""
+    qs = cases_for_user(user=user)
+    condition = queue_condition(user=user, queue=queue)
+    if condition is not None:
+        qs = qs.filter(condition)
     term = normalize_query(q)
     if term:
         qs = qs.filter(
@@ -84,12 +102,38 @@ def case_queue(*, user, queue: str, q: str | None = None, category: int | None =
         )
     if category:
         qs = qs.filter(category_id=category)
-    order = ("due_on", "id") if queue in ("due_soon", "overdue", "in_progress", "to_accept") else ("-registered_at",)
+    # Ends with the id: a total order, so pages neither repeat nor skip cases registered at one time.
+    order = (
+        ("due_on", "id") if queue in ("due_soon", "overdue", "in_progress", "to_accept") else ("-registered_at", "-id")
+    )
     return qs.order_by(*order)
 
 
+COUNTED_QUEUES = [name for name in QUEUES if name != "all"]
+
+
 def queue_counts(*, user) -> dict[str, int]:
-    return {name: case_queue(user=user, queue=name).count() for name in QUEUES if name != "all"}
+    """How many cases each queue holds (its tab's badge), in two queries whatever the number of
+    cases (nine COUNTs took 184 ms at 300,000 cases):
+
+    * one conditional COUNT per queue over the visible cases in the queues' statuses (open or
+      resolved: on PostgreSQL an index-only scan of the partial index `case_queues`, which holds
+      just those cases, never the closed ones that pile up over the years);
+    * the extension requests, the one queue not bound to statuses: its cases are found from the
+      pending requests.
+
+    Each count uses its queue's own definition (`_queues`), so it is the number of rows its list has."""
+    queues = _queues(user=user, today=timezone.localdate())
+    visible = policy.visible(user, Case.objects.all())
+    bound = {name: q for name, q in queues.items() if q[0] is not None}
+    statuses = sorted({status for st, _ in bound.values() for status in st})
+    counts = visible.filter(status__in=statuses).aggregate(
+        **{name: Count("pk", filter=_condition(*q)) for name, q in bound.items()}
+    )
+    for name, (_, extra) in queues.items():
+        if name not in bound:
+            counts[name] = visible.filter(extra).count()
+    return {name: counts[name] or 0 for name in COUNTED_QUEUES}
 
 
 def case_events(*, case: Case):

@@ -23,7 +23,7 @@ from investdesk.core.models import AuditEntry, Unit
 from investdesk.enterprises import selectors as enterprise_selectors
 from investdesk.enterprises.models import VisitProblem
 from investdesk.lib.excel import attachment
-from investdesk.lib.paging import page_of
+from investdesk.lib.paging import page_of_joined
 from investdesk.lib.params import int_or_none
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -58,7 +58,7 @@ def queue(request):
     )
     context = {
         "queue": name,
-        "page": page_of(cases, request.GET.get("page")),
+        "page": page_of_joined(cases, request.GET.get("page")),
         "counts": selectors.queue_counts(user=request.user),
         "categories": selectors.categories(),
         "is_dispatcher": policy.can(request.user, policy.Capability.DISPATCH),

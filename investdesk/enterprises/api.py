@@ -5,6 +5,7 @@ from ninja.pagination import paginate
 from investdesk.core import policy
 from investdesk.core.errors import DomainError
 from investdesk.core.models import User
+from investdesk.core.schemas import PaginationWithoutTotal
 from investdesk.enterprises import selectors, services
 from investdesk.enterprises.models import Contact, Industry, Visit
 from investdesk.enterprises.schemas import (
@@ -66,8 +67,9 @@ def industries(request):
 
 
 @router.get("/enterprises", response=list[EnterpriseOut])
-@paginate
+@paginate(PaginationWithoutTotal)
 def enterprise_list(request, query: Query[EnterpriseQuery]):
+    """The registry: `has_next` says whether another page follows; the total only with `count=true`."""
     return selectors.enterprises_for_user(user=request.auth, filters=selectors.EnterpriseFilter(**query.dict()))
 
 

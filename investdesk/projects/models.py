@@ -131,6 +131,14 @@ class Project(models.Model):
             models.Index(fields=["stage", "status"]),
             # The board's and the list's default order: the newest first without sorting the table.
             models.Index(fields=["-updated_at", "-id"], name="project_recent"),
+            # The board: its columns are the ongoing and delayed projects of a stage, newest first, and
+            # their counts by stage. Each column's 50 cards are the first entries of its stage here,
+            # and the counts an index-only scan (the other statuses are left out of the index).
+            models.Index(
+                fields=["stage", "-updated_at", "-id"],
+                condition=models.Q(status__in=["ongoing", "delayed"]),
+                name="project_board",
+            ),
             models.Index(fields=["owner_unit", "stage"]),
             models.Index(fields=["signed_on"]),
             models.Index(fields=["expected_signing_on"]),

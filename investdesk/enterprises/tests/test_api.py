@@ -1,7 +1,10 @@
 import io
 
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from investdesk.enterprises import services
 from investdesk.enterprises.models import Enterprise
 
 
@@ -40,8 +43,28 @@ def test_a_bad_choice_is_named(client, owner):
 
 def test_list_search_and_scope(client, owner, chengdu_enterprise, mianyang_enterprise):
     data = client.get("/api/v1/enterprises", {"q": "byd"}, **_auth(owner)).json()
-    assert data["count"] == 1 and data["items"][0]["name"] == "比亚迪股份有限公司"
-    assert client.get("/api/v1/enterprises", {"q": "changhong"}, **_auth(owner)).json()["count"] == 0
+    assert data == {"items": data["items"], "has_next": False, "count": None}
+    assert [e["name"] for e in data["items"]] == ["比亚迪股份有限公司"]
+    data = client.get("/api/v1/enterprises", {"q": "changhong", "count": "true"}, **_auth(owner)).json()
+    assert data == {"items": [], "has_next": False, "count": 0}
+
+
+def test_the_registry_says_whether_a_next_page_follows_and_counts_only_when_asked(client, leader, owner):
+    for i in range(5):
+        services.enterprise_create(actor=owner, name=f"翻页测试{i}有限公司")
+    auth = _auth(leader)
+    pages = [client.get("/api/v1/enterprises", {"limit": 2, "offset": o}, **auth).json() for o in (0, 2, 4)]
+    assert [p["has_next"] for p in pages] == [True, True, False] and [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert {e["id"] for p in pages for e in p["items"]} == set(Enterprise.objects.values_list("pk", flat=True))
+    assert all(p["count"] is None for p in pages)
+    counted = client.get("/api/v1/enterprises", {"limit": 2, "count": "true"}, **auth).json()
+    assert counted["count"] == 5 and counted["items"] == pages[0]["items"] and counted["has_next"]
+    with CaptureQueriesContext(connection) as uncounted:
+        client.get("/api/v1/enterprises", {"limit": 2}, **auth)
+    with CaptureQueriesContext(connection) as counting:
+        client.get("/api/v1/enterprises", {"limit": 2, "count": "true"}, **auth)
+    assert len(counting) == len(uncounted) + 1
+    assert not any("COUNT(" in q["sql"] for q in uncounted.captured_queries)
 
 
 def test_another_units_enterprise_is_404(client, owner, mianyang_enterprise):

@@ -223,3 +223,36 @@ def test_a_target_just_saved_shows_at_once_though_the_page_keeps_a_snapshot(clie
 
 def _progress_table(page: str) -> str:
     return page.split('id="progress"')[1].split("</table>")[0]
+
+
+def test_a_board_card_shows_what_it_did_and_moves_to_every_other_stage(client_for, project, owner):
+    from investdesk.projects.models import Project
+
+    Project.objects.filter(pk=project.pk).update(is_watched=True, status="delayed", city="chengdu")
+    body = client_for(owner).get("/projects/?q=").content.decode()
+    card = body[body.index(f'data-id="{project.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert f'data-move="/projects/{project.pk}/move/"' in card and f'href="/projects/{project.pk}/"' in card
+    assert project.name in card and project.investor.name in card and "成都市" in card
+    assert '<span class="badge text-bg-danger">' in card and '<span class="badge text-bg-warning">' in card
+    options = card[card.index("<select") : card.index("</select>")]
+    assert options.count("<option") == 6 and 'value="lead"' not in options and 'value="intention"' in options
+    assert 'name="next" value="/projects/?q="' in card
+
+
+def test_the_board_runs_as_many_queries_whatever_the_projects(client_for, project, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from investdesk.projects import services
+
+    client = client_for(owner)
+    client.get("/projects/")
+    with CaptureQueriesContext(connection) as before:
+        client.get("/projects/")
+    for i in range(6):
+        services.project_create(actor=owner, name=f"项目{i}", investor=project.investor)
+    with CaptureQueriesContext(connection) as after:
+        body = client.get("/projects/").content.decode()
+    assert body.count('class="card mb-2 id-card') == 7
+    assert len(before) == len(after)
