@@ -112,7 +112,17 @@ def audit_log(
         entry.prev_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
         entry.hash = entry_mac(entry)
         entry.save(force_insert=True)
+        _written(target)
     return entry
+
+
+def _written(target: models.Model | None) -> None:
+    """Every write leaves an audit entry, so this is where figures snapshots learn that the records
+    they count have changed (core/snapshots.py)."""
+    if target is not None:
+        from investdesk.core.snapshots import records_written
+
+        records_written(target._meta.app_label)
 
 
 def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict]]) -> int:
@@ -125,6 +135,10 @@ def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict
             entry.prev_hash = previous
             entry.hash = previous = entry_mac(entry)
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        for app_label in {record._meta.app_label for record, _changes in records}:
+            from investdesk.core.snapshots import records_written
+
+            records_written(app_label)
     return len(entries)
 
 

@@ -344,10 +344,14 @@ class Snapshot(models.Model):
     computed_at = models.DateTimeField()
     seconds = models.FloatField(default=0)  # how long computing it took
     refresh_queued_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=False)  # written to since: shown once more while recomputed
     payload = models.JSONField()
 
     class Meta:
-        indexes = [models.Index(fields=["computed_at"], name="snapshot_computed_at")]
+        indexes = [
+            models.Index(fields=["computed_at"], name="snapshot_computed_at"),
+            models.Index(fields=["name"], name="snapshot_name"),
+        ]
 
     def __str__(self) -> str:
         return self.key

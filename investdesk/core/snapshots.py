@@ -10,7 +10,9 @@ through `computed()`, which keeps a snapshot per parameters, permission scope
 * younger than FIGURES_MAX_AGE: shown as it is;
 * older, but younger than FIGURES_MAX_STALE: shown, and the worker recomputes it (one task per
   snapshot however many people look: `refresh_queued_at` is claimed by one request);
-* older than that, missing, or asked for fresh (the 刷新 button, a bulletin): computed in the request.
+* older than that, missing, or asked for fresh (the 刷新 button, a bulletin): computed in the request;
+* written to since (an audited write to a record of an app it counts): shown once more while the
+  worker recomputes it, or — for a computation that asks for it — computed by the next view.
 
 Pages say when their figures were computed. A snapshot never crosses permission scopes: the key holds
 the visibility key, and the worker recomputes as the person it was computed for, after checking that
@@ -37,12 +39,19 @@ from investdesk.core.models import Snapshot
 @dataclass(frozen=True)
 class Computation:
     """A named figures computation: `compute(user, params)` in the user's permission scope, and how
-    its result becomes JSON (`dump`; Decimals, dates and lazy strings are handled) and back (`load`)."""
+    its result becomes JSON (`dump`; Decimals, dates and lazy strings are handled) and back (`load`).
+
+    `depends_on` names the apps whose records it counts: an audited write to one of them makes its
+    snapshots stale (shown once more while the worker recomputes them) or, with `fresh_after_write`,
+    drops them, so that the next view computes them — for a page where people look for the effect
+    of what they just did (the targets page after a project is signed)."""
 
     name: str
     compute: Callable[[Any, dict], Any]
     dump: Callable[[Any], Any]
     load: Callable[[Any], Any]
+    depends_on: tuple[str, ...] = ()
+    fresh_after_write: bool = False
 
 
 COMPUTATIONS: dict[str, Computation] = {}
@@ -72,7 +81,7 @@ def computed(*, user, wanted: list[tuple[str, dict]], max_age: int | None = None
         snapshot = stored.get(key)
         age = (now - snapshot.computed_at).total_seconds() if snapshot else None
         if snapshot is not None and age <= max(max_age, settings.FIGURES_MAX_STALE):
-            if age > max_age:
+            if age > max_age or snapshot.stale:
                 _queue_refresh(snapshot, now)
             results.append(Computed(COMPUTATIONS[name].load(_decode(snapshot.payload)), snapshot.computed_at))
         else:
@@ -93,7 +102,7 @@ def _compute_and_store(computation: Computation, user, params: dict, key: str) -
             [Snapshot(key=key, name=computation.name, params=params, computed_for=user, computed_at=started_at,
                       seconds=time.perf_counter() - started, refresh_queued_at=None, payload=payload)],
             update_conflicts=True, unique_fields=["key"],
-            update_fields=["computed_for", "computed_at", "seconds", "refresh_queued_at", "payload"],
+            update_fields=["computed_for", "computed_at", "seconds", "refresh_queued_at", "stale", "payload"],
         )  # fmt: skip
     return Computed(value, started_at)
 
@@ -111,6 +120,19 @@ def _queue_refresh(snapshot: Snapshot, now: datetime.datetime) -> None:
     )
     if claimed:
         transaction.on_commit(lambda: snapshot_refresh.enqueue(snapshot.pk))
+
+
+def records_written(app_label: str) -> None:
+    """An audited write to a record of `app_label` (core/audit.py calls this in the write's
+    transaction): the snapshots of the computations that count that app's records are dropped or
+    marked stale. A query only for the apps some computation depends on."""
+    dependents = [c for c in COMPUTATIONS.values() if app_label in c.depends_on]
+    drop = [c.name for c in dependents if c.fresh_after_write]
+    mark = [c.name for c in dependents if not c.fresh_after_write]
+    if drop:
+        Snapshot.objects.filter(name__in=drop).delete()
+    if mark:
+        Snapshot.objects.filter(name__in=mark, stale=False).update(stale=True)
 
 
 def snapshot_recompute(*, snapshot_id: int) -> str:

@@ -497,4 +497,9 @@ def _targets_load(data: dict) -> TargetsPage:
     )
 
 
-snapshots.register(snapshots.Computation("projects.targets", _targets_compute, _targets_dump, _targets_load))
+# People open the targets page to see what they just did count (a project signed, a target set), and
+# project writes are few: a write drops the page's snapshots, and the next view computes them.
+snapshots.register(snapshots.Computation(
+    "projects.targets", _targets_compute, _targets_dump, _targets_load, depends_on=("projects",),
+    fresh_after_write=True,
+))  # fmt: skip

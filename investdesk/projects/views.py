@@ -244,7 +244,8 @@ def targets(request, target_form=None):
         )
     except ValueError:
         year, as_of = today.year, today
-    # 刷新 (and a target just saved) recomputes now; otherwise the figures may be FIGURES_MAX_AGE old.
+    # 刷新 recomputes now; otherwise the figures may be FIGURES_MAX_AGE old (a project write drops
+    # them, see selectors: the next view computes them).
     fresh = request.GET.get("refresh") or target_form is not None
     page = selectors.targets_page(user=request.user, year=year, as_of=as_of, max_age=0 if fresh else None)
     return render(
@@ -294,7 +295,7 @@ def target_set(request):
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Target saved."))
-            return redirect(f"{reverse('projects:targets')}?year={year}&refresh=1")  # show it at once
+            return redirect(f"{reverse('projects:targets')}?year={year}")
     return targets(request, target_form=form)
 
 

@@ -137,6 +137,7 @@ class Section:
     title: str
     compute: Callable  # (user, scope) -> SectionResult
     order: int = 100
+    depends_on: tuple[str, ...] = ()  # the apps whose records it counts (core/snapshots.py)
 
 
 SECTIONS: dict[str, Section] = {}
@@ -153,6 +154,7 @@ def register(section: Section) -> None:
         compute=lambda user, params: section.compute(user, Scope.from_params(params)),
         dump=_dump_result,
         load=_load_result,
+        depends_on=section.depends_on,
     ))  # fmt: skip
 
 

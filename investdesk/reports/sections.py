@@ -559,7 +559,7 @@ def outreach(user, scope: Scope) -> SectionResult:
                          and not f["responses"].value)  # fmt: skip
 
 
-register(Section("outreach", _("Outreach"), outreach, order=30))
-register(Section("aftercare", _("Aftercare and cases"), aftercare, order=10))
-register(Section("pipeline", _("Investment pipeline"), pipeline, order=20))
-register(Section("emergency", _("Emergency response"), emergency, order=40))
+register(Section("outreach", _("Outreach"), outreach, order=30, depends_on=("outreach",)))
+register(Section("aftercare", _("Aftercare and cases"), aftercare, order=10, depends_on=("enterprises", "cases")))
+register(Section("pipeline", _("Investment pipeline"), pipeline, order=20, depends_on=("projects",)))
+register(Section("emergency", _("Emergency response"), emergency, order=40, depends_on=("emergency",)))

@@ -172,3 +172,33 @@ def test_housekeeping_forgets_snapshots_too_old_to_show(clock, settings, owner):
     clock.shift(1900)
     assert snapshots_housekeeping.call() == "removed 1 figures snapshots"
     assert list(Snapshot.objects.values_list("name", flat=True)) == ["section.pipeline"]
+
+
+def test_a_write_to_what_a_section_counts_makes_it_stale_and_one_refresh_follows(
+    clock, settings, owner, chengdu_enterprise, django_capture_on_commit_callbacks
+):
+    settings.FIGURES_MAX_AGE = 300
+    assert _visits(owner) == 0
+    selectors.dashboard(user=owner, scope=SCOPE, keys=["emergency"])
+    _visit(owner, chengdu_enterprise)  # an audited write to enterprises: aftercare counts it
+    assert list(Snapshot.objects.filter(stale=True).values_list("name", flat=True)) == ["section.aftercare"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert _visits(owner) == 0  # shown once more, at once…
+    assert len(callbacks) == 1  # …while the worker recomputes it
+    snapshot_refresh.call(Snapshot.objects.get(name="section.aftercare").pk)
+    assert not Snapshot.objects.filter(stale=True).exists()
+    assert _visits(owner) == 1
+
+
+def test_a_project_write_drops_the_targets_page_so_the_next_view_counts_it(clock, owner, leader, units,
+                                                                          chengdu_enterprise):  # fmt: skip
+    from investdesk.projects import selectors as project_selectors
+    from investdesk.projects import services as project_services
+
+    as_of = datetime.date(2022, 9, 20)
+    page = project_selectors.targets_page(user=leader, year=2022, as_of=as_of)
+    assert page.rows == [] and Snapshot.objects.filter(name="projects.targets").exists()
+    project_services.target_set(actor=leader, unit=units.chengdu, year=2022, signed_projects=3)
+    assert not Snapshot.objects.filter(name="projects.targets").exists()
+    [row] = project_selectors.targets_page(user=leader, year=2022, as_of=as_of).rows
+    assert row.unit == units.chengdu and row.signed_projects.target == 3
