@@ -112,14 +112,18 @@ def audit_log(
         entry.prev_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
         entry.hash = entry_mac(entry)
         entry.save(force_insert=True)
-        _written(target)
+        _written(action, target)
     return entry
 
 
-def _written(target: models.Model | None) -> None:
+# What changes records, as opposed to reading them (a personal-data view, an export) or signing in.
+_WRITES = {AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE, AuditEntry.Action.DELETE, AuditEntry.Action.MESSAGE}
+
+
+def _written(action: str, target: models.Model | None) -> None:
     """Every write leaves an audit entry, so this is where figures snapshots learn that the records
     they count have changed (core/snapshots.py)."""
-    if target is not None:
+    if target is not None and action in _WRITES:
         from investdesk.core.snapshots import records_written
 
         records_written(target._meta.app_label)
@@ -135,10 +139,8 @@ def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict
             entry.prev_hash = previous
             entry.hash = previous = entry_mac(entry)
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        for app_label in {record._meta.app_label for record, _changes in records}:
-            from investdesk.core.snapshots import records_written
-
-            records_written(app_label)
+        for record in {type(record): record for record, _changes in records}.values():
+            _written(action, record)
     return len(entries)
 
 

@@ -202,3 +202,15 @@ def test_a_project_write_drops_the_targets_page_so_the_next_view_counts_it(clock
     assert not Snapshot.objects.filter(name="projects.targets").exists()
     [row] = project_selectors.targets_page(user=leader, year=2022, as_of=as_of).rows
     assert row.unit == units.chengdu and row.signed_projects.target == 3
+
+
+def test_reading_records_does_not_make_snapshots_stale(clock, owner, chengdu_enterprise):
+    from investdesk.core.audit import audit_log
+    from investdesk.core.models import AuditEntry
+
+    _visits(owner)
+    audit_log(actor=owner, action=AuditEntry.Action.VIEW_PERSONAL, target=chengdu_enterprise)  # a read, audited
+    audit_log(actor=owner, action=AuditEntry.Action.EXPORT, target=chengdu_enterprise)
+    assert not Snapshot.objects.filter(stale=True).exists()
+    audit_log(actor=owner, action=AuditEntry.Action.UPDATE, target=chengdu_enterprise)
+    assert Snapshot.objects.filter(stale=True).exists()
