@@ -1,6 +1,6 @@
 """Every read of units, people, tokens and the audit log, scoped by the permission policy."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -8,7 +8,7 @@ from django.utils import timezone
 from investdesk.core import policy
 from investdesk.core.models import ApiToken, AuditEntry, Unit, User
 from investdesk.lib.chinese_text import normalize_query
-from investdesk.lib.localdays import day_start
+from investdesk.lib.localdays import days_filter
 
 
 def _search(qs: QuerySet, q: str | None) -> QuerySet:
@@ -147,11 +147,7 @@ def audit_entries(
         qs = qs.filter(target_type=target_type)
     if target_id:
         qs = qs.filter(target_id=str(target_id))
-    if date_from:
-        qs = qs.filter(at__gte=day_start(date_from))
-    if date_to:
-        qs = qs.filter(at__lt=day_start(date_to) + timedelta(days=1))
-    return qs.order_by("-at", "-id")
+    return qs.filter(**days_filter("at", date_from, date_to)).order_by("-at", "-id")
 
 
 def audit_last_verification(*, user) -> AuditEntry | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.emergency import services as emergency_services
 from investdesk.emergency.models import Incident
 
@@ -196,11 +197,7 @@ def test_pages_work_under_the_policy_in_chromium(page, live_server, leader, pass
     incident = emergency_services.incident_create(
         actor=leader, name="泸定6.8级地震", kind=Incident.Kind.EARTHQUAKE, starts_on=datetime.date.today()
     )
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "leader")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "leader", password)
 
     # The dashboard draws its charts (ECharts, from the JSON block, without eval).
     page.goto(f"{live_server.url}/reports/")

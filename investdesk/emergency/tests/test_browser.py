@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.emergency import services
 
 pytestmark = [pytest.mark.browser]
@@ -16,11 +17,7 @@ def test_log_a_stint_and_see_the_figures_change(page, live_server, owner, leader
         actor=leader, name="成都疫情静默管理", kind="epidemic", starts_on=today - datetime.timedelta(days=3)
     )
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
 
     page.goto(f"{live_server.url}/emergency/incidents/{incident.pk}/")
     assert "0" in page.inner_text("#volunteer-figures")

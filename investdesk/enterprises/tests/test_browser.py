@@ -5,6 +5,7 @@ import re
 import pytest
 from django.http import QueryDict
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.enterprises import services as enterprise_services
 from investdesk.enterprises.models import Visit
 
@@ -13,11 +14,7 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.mark.django_db(transaction=True)
 def test_find_an_enterprise_by_pinyin_and_record_a_visit(page, live_server, owner, chengdu_enterprise, password):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
 
     page.click("nav >> text=企业库")
     page.fill("#filters input[name=q]", "byd")
@@ -48,11 +45,7 @@ def test_write_to_these_takes_the_search_typed_since_the_page_loaded(
     """Regression: “给这些企业写信” kept the filters the list was loaded with, not the search typed since
     (htmx updates only the rows), so the campaign went to another audience than the list shown."""
     enterprise_services.enterprise_create(actor=owner, name="宁德时代新能源科技股份有限公司", city="chengdu")
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
 
     page.goto(f"{live_server.url}/enterprises/?city=chengdu")
     page.fill("#filters input[name=q]", "byd")

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.outreach import delivery, services
 from investdesk.outreach.testing import smtp_server
 
@@ -19,11 +20,7 @@ def test_the_progress_bar_follows_delivery(page, live_server, owner, leader, che
     )  # fmt: skip
     services.campaign_submit(actor=owner, campaign=campaign, version=None)
     services.campaign_approve(actor=leader, campaign=campaign, version=None)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
     page.goto(f"{live_server.url}/outreach/{campaign.pk}/")
     page.wait_for_selector('#progress[data-sent="0"][data-total="1"]')
     with smtp_server() as inbox:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.projects import services
 from investdesk.projects.models import Project
 
@@ -26,11 +27,7 @@ def test_drag_a_card_to_signed_and_see_the_target_progress(
         amount=Decimal("500000000"),
         expected_signing_on=datetime.date.today(),
     )
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
 
     page.goto(f"{live_server.url}/projects/targets/")
     assert "0 / 2" in page.inner_text("#progress")

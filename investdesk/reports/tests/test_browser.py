@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from docx import Document
 
+from investdesk.core.tests.browser import sign_in
 from investdesk.emergency import services as emergency_services
 
 pytestmark = [pytest.mark.browser]
@@ -21,11 +22,7 @@ def test_draft_edit_and_download_a_bulletin(page, live_server, owner, leader, pa
         actor=owner, incident=incident, on=today - datetime.timedelta(days=1), district="武侯区",
         community="玉林社区", hours=Decimal(4), tasks=["testing"], tests_assisted=320,
     )  # fmt: skip
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", password)
-    page.click("form button.btn-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, "alice", password)
 
     page.goto(f"{live_server.url}/reports/bulletins/new/")
     page.select_option("#draft-form select[name=period]", "week")
