@@ -19,7 +19,11 @@ from investdesk.emergency.models import (
 )
 from investdesk.emergency.tests.conftest import LUDING, day
 
-TOMORROW = timezone.localdate() + datetime.timedelta(days=1)
+
+def tomorrow() -> datetime.date:
+    """Asked when the test runs, not when the module is imported: a run that crosses midnight in
+    Shanghai would otherwise call today "tomorrow"."""
+    return timezone.localdate() + datetime.timedelta(days=1)
 
 
 # --- pledges and receipts -------------------------------------------------------------------------
@@ -112,7 +116,7 @@ def test_receipt_dates(money_pledge, owner):
         services.receipt_add(actor=owner, donation=money_pledge, received_on=day(5), quantity=Decimal(1))
     assert exc.value.field == "received_on"
     with pytest.raises(DomainError) as exc:
-        services.receipt_add(actor=owner, donation=money_pledge, received_on=TOMORROW, quantity=Decimal(1))
+        services.receipt_add(actor=owner, donation=money_pledge, received_on=tomorrow(), quantity=Decimal(1))
     assert exc.value.field == "received_on"
     with pytest.raises(DomainError) as exc:
         services.receipt_add(actor=owner, donation=money_pledge, received_on=day(8), quantity=Decimal(0))
@@ -128,7 +132,7 @@ def test_pledge_dates(owner, incident, chengdu_enterprise):
         services.donation_pledge(actor=owner, incident=incident, pledged_on=LUDING - datetime.timedelta(days=1), **gift)
     assert exc.value.field == "pledged_on"
     with pytest.raises(DomainError) as exc:
-        services.donation_pledge(actor=owner, incident=incident, pledged_on=TOMORROW, **gift)
+        services.donation_pledge(actor=owner, incident=incident, pledged_on=tomorrow(), **gift)
     assert exc.value.field == "pledged_on"
     with pytest.raises(DomainError) as exc:
         services.donation_pledge(actor=owner, incident=incident, pledged_on=None, **gift)
@@ -471,7 +475,7 @@ def test_stint_tasks_hours_and_dates(owner, lockdown):
         (dict(on=day(3), hours=Decimal("24.5"), tasks=["testing"]), "hours"),
         (dict(on=day(3), hours=None, tasks=["testing"]), "hours"),
         (dict(on=datetime.date(2022, 8, 31), hours=Decimal(4), tasks=["testing"]), "on"),
-        (dict(on=TOMORROW, hours=Decimal(4), tasks=["testing"]), "on"),
+        (dict(on=tomorrow(), hours=Decimal(4), tasks=["testing"]), "on"),
     ]:
         with pytest.raises(DomainError) as exc:
             services.volunteer_log(**stint, **kwargs)
@@ -590,7 +594,7 @@ def test_a_stopped_enterprise_needs_a_reason(critical, owner):
         services.production_update(actor=owner, critical=critical, on=day(4), status="asleep", reason="x")
     assert exc.value.field == "status"
     with pytest.raises(DomainError) as exc:
-        services.production_update(actor=owner, critical=critical, on=TOMORROW, status="normal")
+        services.production_update(actor=owner, critical=critical, on=tomorrow(), status="normal")
     assert exc.value.field == "on"
     services.production_update(actor=owner, critical=critical, on=day(4), status="stopped", reason="零部件断供")
     critical.refresh_from_db()
