@@ -25,6 +25,7 @@ from django.db.models.fields.files import FieldFile
 
 from investdesk.core.crypto import HASH_NAME, hmac_sm3
 from investdesk.core.models import AuditEntry
+from investdesk.lib.bulk import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict
         for entry in entries:
             entry.prev_hash = previous
             entry.hash = previous = entry_mac(entry)
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        bulk_insert(entries)
         for record in {type(record): record for record, _changes in records}.values():
             _written(action, record)
     return len(entries)

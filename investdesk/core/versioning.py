@@ -15,10 +15,11 @@ def lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
     return obj
 
 
-def full_clean(obj: Model, exclude: list[str] | None = None) -> None:
-    """Model validation as DomainError (the first problem, naming its field)."""
+def full_clean(obj: Model, exclude: list[str] | None = None, *, unique: bool = True) -> None:
+    """Model validation as DomainError (the first problem, naming its field). `unique=False` leaves
+    out the uniqueness and constraint checks, a query each: for a batch that checks them at once."""
     try:
-        obj.full_clean(exclude=exclude)
+        obj.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise DomainError(messages[0], field=None if field == "__all__" else field) from None

@@ -19,6 +19,7 @@ from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry, User
 from investdesk.enterprises import services
 from investdesk.enterprises.models import Contact, Enterprise, ImportBatch, Industry
+from investdesk.lib.bulk import gc_paused
 from investdesk.lib.identifiers import IdentifierError, validate_uscc
 from investdesk.lib.phones import normalize_mobile
 from investdesk.lib.regions import city_from_text
@@ -223,6 +224,11 @@ def _compare(obj, fields: dict) -> list[str]:
 
 def import_preview(*, actor, filename: str, content: bytes) -> ImportPlan:
     """Read and check the file; store it for confirmation. Raises DomainError for an unusable file."""
+    with gc_paused():
+        return _preview(actor=actor, filename=filename, content=content)
+
+
+def _preview(*, actor, filename: str, content: bytes) -> ImportPlan:
     if not policy.can(actor, policy.Capability.EDIT_RECORDS):
         raise DomainError(_("Your role may read records but not change them."))
     try:
@@ -394,11 +400,16 @@ def import_plan_for_batch(*, actor, batch_id: int, dry_run: bool = True) -> Impo
     return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown, dry_run=dry_run)
 
 
-@transaction.atomic
 def import_apply(*, actor, batch_id: int) -> dict[str, int]:
     """Apply a previewed file: all rows or none. Re-checks everything, since time has passed: the rows
     are matched and parsed again, and any rule a row now breaks stops the whole import (no separate
     dry run: applying in this one transaction is the check)."""
+    with gc_paused():
+        return _apply(actor=actor, batch_id=batch_id)
+
+
+@transaction.atomic
+def _apply(*, actor, batch_id: int) -> dict[str, int]:
     refused = DomainError(
         _("Some rows have errors; correct the file and upload it again. Nothing was imported."), field="file"
     )

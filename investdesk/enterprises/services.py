@@ -27,6 +27,7 @@ from investdesk.enterprises.models import (
     VisitProblem,
     VisitQuestion,
 )
+from investdesk.lib.bulk import bulk_insert
 from investdesk.lib.chinese_text import fold, search_key
 from investdesk.lib.identifiers import IdentifierError, validate_uscc
 from investdesk.lib.phones import normalize_mobile
@@ -85,7 +86,7 @@ def _clean_enterprise(enterprise: Enterprise, *, many: bool = False) -> None:
     if enterprise.liaison_id and not enterprise.liaison.is_active:
         raise DomainError(_("The liaison officer's account is deactivated."), field="liaison")
     enterprise.name_key = name_key(enterprise.name)
-    full_clean(enterprise, exclude=["uscc", "owner_unit", "industry", "liaison"] if many else ["uscc"])
+    full_clean(enterprise, exclude=["uscc", "owner_unit", "industry", "liaison"] if many else ["uscc"], unique=not many)
 
 
 def _uscc_taken(name: str) -> DomainError:
@@ -146,13 +147,13 @@ def enterprises_create_new(*, actor, rows: list[tuple[dict, dict | None]]) -> li
     enterprises = [enterprise for enterprise, _contact in built]
     for enterprise, contact in built:
         enterprise.search_text = search_text_for(enterprise, [(contact.name, contact.phone)] if contact else [])
-    Enterprise.objects.bulk_create(enterprises, batch_size=500)
+    bulk_insert(enterprises)
     contacts = []
     for enterprise, contact in built:
         if contact is not None:
             contact.enterprise = enterprise
             contacts.append(contact)
-    Contact.objects.bulk_create(contacts, batch_size=500)
+    bulk_insert(contacts)
     records = [(e, diff({}, snapshot(e))) for e in enterprises] + [(c, diff({}, snapshot(c))) for c in contacts]
     audit_log_many(actor=actor, action=AuditEntry.Action.CREATE, records=records)
     return enterprises
@@ -284,7 +285,7 @@ def _clean_contact(contact: Contact, *, many: bool = False) -> None:
             raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
         contact.mobile = mobile
     contact.email = (contact.email or "").strip()
-    full_clean(contact, exclude=["enterprise"] if many else None)
+    full_clean(contact, exclude=["enterprise"] if many else None, unique=not many)
 
 
 def _one_primary(contact: Contact) -> None:

@@ -11,6 +11,7 @@ import unicodedata
 
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin
+from pypinyin.core import Pinyin
 
 _SPACES = re.compile(r"\s+")
 
@@ -20,8 +21,26 @@ def _t2s() -> OpenCC:
     return OpenCC("t2s")
 
 
+@functools.cache
+def _t2s_triggers() -> frozenset[str]:
+    """The characters without which OpenCC's t2s leaves a text as it is: every character it maps,
+    and the characters of the few phrases it rewrites that contain none of those (沈默 → 沉默).
+
+    OpenCC's Python port walks its dictionaries character by character (about 50 µs for a company
+    name); most texts are already simplified and are returned at once."""
+    dictionaries = [mapping for group in _t2s()._dict_chain_data for _max, _min, mapping in group]
+    chars = {key for mapping in dictionaries for key in mapping if len(key) == 1}
+    for mapping in dictionaries:
+        for key, value in mapping.items():
+            if len(key) > 1 and value != key and chars.isdisjoint(key):
+                chars.update(key)
+    return frozenset(chars)
+
+
 def to_simplified(text: str) -> str:
-    return _t2s().convert(text) if text else ""
+    if not text or text.isascii() or _t2s_triggers().isdisjoint(text):
+        return text or ""
+    return _t2s().convert(text)
 
 
 def fold(text: str) -> str:
@@ -30,9 +49,21 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", to_simplified(text)).strip().lower()
 
 
+_segmenter = Pinyin()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
+
+
 def pinyin_keys(text: str) -> tuple[str, str]:
-    """Full pinyin without spaces and the initials: 成都市 → ("chengdushi", "cds")."""
-    syllables = [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s.strip()]
+    """Full pinyin without spaces and the initials: 成都市 → ("chengdushi", "cds").
+
+    pypinyin reads each word of its segmentation on its own, so the words' readings are cached:
+    enterprise names are made of the same few thousand words (places, trades, 有限公司)."""
+    words = _segmenter.seg(text) if text else []
+    syllables = [s for word in words for s in _word_pinyin(word) if s.strip()]
     full = "".join(syllables).lower()
     initials = "".join(s[0] for s in syllables).lower()
     return full, initials

@@ -65,16 +65,19 @@ def _read_csv(content: bytes) -> tuple[list[list[str]], str]:
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+    """The first sheet's cells from A1 (so list positions are spreadsheet rows), as cached values.
+
+    Read with calamine (Rust): openpyxl, which writes our .xlsx files, reads 100,000 rows in 13 s,
+    calamine in 1 s."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken or foreign file
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception:  # calamine raises several kinds for a broken or foreign file
         raise TabularError(_("This .xlsx file cannot be opened; save it again from Excel or WPS.")) from None
-    sheet = workbook.worksheets[0]
-    rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+    return [[_cell(v) for v in row] for row in rows]
 
 
 def read_table(*, filename: str, content: bytes) -> Table:

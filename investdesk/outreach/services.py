@@ -22,6 +22,7 @@ from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry, User
 from investdesk.core.versioning import check_upload, full_clean, lock_for_update
 from investdesk.enterprises.models import Contact, Enterprise
+from investdesk.lib.bulk import bulk_insert
 from investdesk.outreach.models import Campaign, Message, Response
 
 FIELD = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
@@ -299,7 +300,7 @@ def campaign_approve(*, actor, campaign: Campaign, version: int | None) -> Campa
     now = timezone.now()
     start = max(campaign.scheduled_at or now, now)
     letter_subject, letter_body = campaign.subject, campaign.body
-    Message.objects.bulk_create(
+    bulk_insert(
         [
             Message(
                 campaign=campaign,
@@ -318,8 +319,7 @@ def campaign_approve(*, actor, campaign: Campaign, version: int | None) -> Campa
                 next_attempt_at=start,
             )
             for r in report.recipients
-        ],
-        batch_size=1000,
+        ]
     )
     campaign.status = Campaign.Status.SENDING
     campaign.approved_by, campaign.approved_at, campaign.sent_at = actor, now, start

@@ -126,6 +126,23 @@ def test_a_file_without_a_name_column_is_refused(owner):
         importer.import_preview(actor=owner, filename="a.csv", content="代码,城市\n1,2\n".encode())
 
 
+def test_xlsx_rows_are_numbered_as_in_the_spreadsheet(owner, industry):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["C3"], sheet["D3"] = "企业名称", "所在市州"
+    sheet["C4"], sheet["D4"] = "成都一号科技有限公司", "成都"
+    sheet["C6"], sheet["D6"] = "成都二号科技有限公司", "火星"
+    sheet["D7"] = 3200  # a number typed in Excel
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(filename="a.xlsx", content=buffer.getvalue())
+    assert table.headers[2:4] == ["企业名称", "所在市州"]
+    assert [number for number, _cells in table.rows] == [4, 6, 7]
+    assert table.rows[2][1][3] == "3200"
+    plan = importer.import_preview(actor=owner, filename="a.xlsx", content=buffer.getvalue())
+    assert [(r.row, r.action) for r in plan.rows[:2]] == [(4, "new"), (6, "error")]
+
+
 def test_xlsx_import(owner, industry):
     content = _xlsx(
         [["企业名称", "所在市州", "联系人", "手机号码"], ["成都测试科技有限公司", "成都", "张三", "13700001234"]]
@@ -143,8 +160,12 @@ def test_business_rules_are_checked_in_the_preview(owner, industry):
     assert not Enterprise.objects.exists()
 
 
-def test_new_rows_are_written_in_bulk_with_an_audit_entry_each_in_an_intact_chain(owner, industry):
+def test_new_rows_are_written_in_bulk_with_an_audit_entry_each_in_an_intact_chain(owner, industry, monkeypatch):
     from django.db import connection
+
+    from investdesk.lib import bulk
+
+    monkeypatch.setattr(bulk, "GIN_BATCH_ROWS", 10)  # PostgreSQL: the search indexes' batched path
     from django.test.utils import CaptureQueriesContext
 
     from investdesk.core.audit import verify_chain
@@ -164,6 +185,12 @@ def test_new_rows_are_written_in_bulk_with_an_audit_entry_each_in_an_intact_chai
     assert created.count() == 120 and verify_chain().ok
     enterprise = Enterprise.objects.get(name="成都测试7号科技有限公司")
     assert enterprise.contacts.get().is_primary and enterprise.contacts.get().mobile == "13800000007"
+    from investdesk.core.fields import blind_index_q
+
+    assert Contact.objects.filter(blind_index_q(Contact, "mobile", "138 0000 0007")).get().enterprise == enterprise
+    assert enterprise.created_at is not None and enterprise.version == 1
+    names = list(Enterprise.objects.filter(name__startswith="成都测试").order_by("id").values_list("name", flat=True))
+    assert names == [f"成都测试{i}号科技有限公司" for i in range(60)]  # ids follow the rows
     assert list(enterprises_for_user(user=owner, filters=EnterpriseFilter(q="成都测试7号"))) == [enterprise]
     assert enterprises_for_user(user=owner, filters=EnterpriseFilter(q="chengduceshi")).count() == 60
 
