@@ -106,10 +106,14 @@ def _gin_deferred(connection, table: str, n: int):
 
 
 def _gin_indexes(connection, table: str) -> list[str]:
+    """The table's GIN indexes whose pending list this role may merge: gin_clean_pending_list is for
+    the index's owner (or a superuser); a deployment whose runtime role does not own the tables
+    takes the plain path."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = %s::regclass AND am.amname = 'gin'",
+            "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = %s::regclass AND am.amname = 'gin' "
+            "AND pg_has_role(c.relowner, 'USAGE')",
             [table],
         )
         return [row[0] for row in cursor.fetchall()]
