@@ -17,9 +17,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection, connections
 from django.test.testcases import LiveServerThread
+from django.test.utils import override_settings
 
 from investdesk.core import auditguard
 from investdesk.core.models import Role, Unit
@@ -57,6 +59,17 @@ class _SerialWSGIServer(WSGIServer):
 
 if connection.vendor == "sqlite":
     LiveServerThread.server_class = _SerialWSGIServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Personas' passwords hashed with MD5 in the suite's own process: Django's PBKDF2 costs about half
+    a second a hash here, and a test with six personas spent three seconds creating them. Stored
+    PBKDF2 hashes still verify (those hashers stay listed). The app served by gunicorn for the load
+    and fault tests runs in processes of its own, with the real hashers."""
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *django_settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
 
 
 @pytest.fixture

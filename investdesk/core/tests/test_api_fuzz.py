@@ -64,12 +64,6 @@ def _keep_the_test_transaction():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Each operation is a test with its own personas: their passwords need not cost a real hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def bearer(leader, owner, chengdu_enterprise):
     """Demo-like records of every module, and the token of a bureau leader, who sees them all."""
