@@ -4,12 +4,21 @@
 or by name, unchanged, error with its column and a plain message). `import_apply` does it in one
 transaction and only when no row has an error, so a bad file writes nothing. Re-importing the same
 file finds every row unchanged.
+
+`import_confirm` is what the confirm button calls: a file of up to BACKGROUND_ROWS rows is applied in
+the request; a larger one (100,000 rows take minutes, longer than a web worker may hold a request) is
+queued for the worker (`tasks.import_apply_task` → `import_run`), and its page follows the batch's
+`state` until it is imported or says why not.
 """
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +26,7 @@ from investdesk.core import policy
 from investdesk.core.audit import audit_log
 from investdesk.core.errors import DomainError
 from investdesk.core.models import AuditEntry, User
+from investdesk.core.services import notify
 from investdesk.enterprises import services
 from investdesk.enterprises.models import Contact, Enterprise, ImportBatch, Industry
 from investdesk.lib.bulk import gc_paused
@@ -248,7 +258,11 @@ def _preview(*, actor, filename: str, content: bytes) -> ImportPlan:
             _("No column for the enterprise name: the header row needs a column “企业名称”."), field="file"
         )
     batch = ImportBatch.objects.create(
-        created_by=actor, filename=filename[:200], content=content, sha256=hashlib.sha256(content).hexdigest()
+        created_by=actor,
+        filename=filename[:200],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        row_count=len(table.rows),
     )
     return _plan(actor=actor, batch=batch, table=table, columns=columns, unknown=unknown)
 
@@ -386,7 +400,9 @@ def _field_label(field_name: str | None) -> str:
 
 
 def import_plan_for_batch(*, actor, batch_id: int, dry_run: bool = True) -> ImportPlan:
-    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
+    batches = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True)
+    # Applying locks the batch: a second confirmation of the same file waits, then finds it applied.
+    batch = (batches if dry_run else batches.select_for_update()).first()
     if batch is None:
         raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
     table = read_table(filename=batch.filename, content=bytes(batch.content))
@@ -427,9 +443,87 @@ def _apply(*, actor, batch_id: int) -> dict[str, int]:
     counts = plan.counts
     plan.batch.applied_at = timezone.now()
     plan.batch.summary = counts
-    plan.batch.save(update_fields=["applied_at", "summary"])
+    plan.batch.state = ImportBatch.State.DONE
+    plan.batch.error = ""
+    plan.batch.save(update_fields=["applied_at", "summary", "state", "error"])
     audit_log(actor=actor, action=AuditEntry.Action.CREATE, note=f"import {plan.batch.filename}: {counts}")
     return counts
+
+
+# A larger file is applied by the worker: 2,000 rows take a few seconds, 100,000 take minutes.
+BACKGROUND_ROWS = 2_000
+# A batch still "importing" this long after it started was dropped by its worker (a transaction
+# killed with it wrote nothing): it may be confirmed again.
+STALLED_AFTER = datetime.timedelta(minutes=30)
+
+
+def import_confirm(*, actor, batch_id: int) -> ImportBatch:
+    """Confirm a previewed file: applied now when small (the batch comes back imported), otherwise
+    queued for the worker (the batch comes back waiting). Raises DomainError when it cannot be."""
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
+    if batch is None:
+        raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
+    if batch.row_count <= BACKGROUND_ROWS:
+        import_apply(actor=actor, batch_id=batch.pk)
+        batch.refresh_from_db()
+        return batch
+    from investdesk.enterprises.tasks import import_apply_task
+
+    now = timezone.now()
+    confirmable = Q(state__in=[ImportBatch.State.PREVIEWED, ImportBatch.State.FAILED]) | Q(
+        state=ImportBatch.State.RUNNING, started_at__lt=now - STALLED_AFTER
+    )
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(confirmable, pk=batch.pk, applied_at__isnull=True).update(
+            state=ImportBatch.State.QUEUED, queued_at=now, started_at=None, error=""
+        )
+        if not claimed:
+            raise DomainError(_("This import is already under way."), field="file")
+        transaction.on_commit(lambda: import_apply_task.enqueue(batch_id=batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def import_run(*, batch_id: int) -> str:
+    """The worker's side of import_confirm: apply a queued batch as the person who uploaded it and
+    record how it ended on the batch. Runs a batch once: another run finds it no longer queued."""
+    started = ImportBatch.objects.filter(pk=batch_id, state=ImportBatch.State.QUEUED).update(
+        state=ImportBatch.State.RUNNING, started_at=timezone.now()
+    )
+    if not started:
+        return "not queued"
+    batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
+    try:
+        counts = import_apply(actor=batch.created_by, batch_id=batch_id)
+    except DomainError as exc:
+        _failed(batch, exc.message)
+        return f"not imported: {exc.message}"
+    except Exception:
+        _failed(batch, _("The import stopped on an unexpected error; nothing was imported."))
+        raise
+    notify(
+        users=[batch.created_by],
+        key=f"import-{batch.pk}",
+        text=_("Imported %(file)s: %(new)d new, %(update)d updated, %(unchanged)d unchanged.")
+        % {"file": batch.filename, **counts},
+        url=reverse("enterprises:import_batch", args=[batch.pk]),
+    )
+    return f"imported {batch.filename}: {counts}"
+
+
+def _failed(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.FAILED, error=message)
+    notify(
+        users=[batch.created_by],
+        key=f"import-{batch.pk}-failed-{timezone.now():%Y%m%d%H%M%S}",
+        text=_("%(file)s was not imported: %(reason)s") % {"file": batch.filename, "reason": message},
+        url=reverse("enterprises:import_batch", args=[batch.pk]),
+    )
+
+
+def import_batch_for_user(*, user, batch_id: int) -> ImportBatch:
+    """A batch's own page: only the person who uploaded it sees it (anyone else: 404)."""
+    return get_object_or_404(ImportBatch.objects.defer("content"), pk=batch_id, created_by=user)
 
 
 def enterprises_from_list(*, actor, filename: str, content: bytes) -> list[Enterprise]:

@@ -331,7 +331,15 @@ class VisitProblem(models.Model):
 
 
 class ImportBatch(models.Model):
-    """An uploaded spreadsheet between its preview and its confirmation (kept for the audit trail)."""
+    """An uploaded spreadsheet between its preview and its confirmation (kept for the audit trail).
+    A large file is applied by the worker: `state` says where it is (importer.import_confirm)."""
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("previewed")
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("importing")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("not imported")
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=200)
@@ -340,6 +348,11 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEWED)
+    row_count = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,5 +1,7 @@
 """Pages of the registry. Each view parses input, calls a selector or service, and renders."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, QueryDict
@@ -29,7 +31,7 @@ from investdesk.enterprises.forms import (
     TargetsForm,
     VisitForm,
 )
-from investdesk.enterprises.models import Chamber, Enterprise, Visit
+from investdesk.enterprises.models import Chamber, Enterprise, ImportBatch, Visit
 from investdesk.lib.paging import page_of
 from investdesk.lib.params import int_or_none
 from investdesk.lib.tabular import MAX_BYTES
@@ -325,12 +327,36 @@ def import_upload(request):
 @require_POST
 def import_confirm(request, batch_id: int):
     try:
-        counts = importer.import_apply(actor=request.user, batch_id=batch_id)
+        batch = importer.import_confirm(actor=request.user, batch_id=batch_id)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("enterprises:import")
+    if batch.state != ImportBatch.State.DONE:
+        return redirect("enterprises:import_batch", batch.pk)  # large: the worker applies it
+    counts = batch.summary
     messages.success(request, _("Imported: %(new)d new, %(update)d updated, %(unchanged)d unchanged.") % counts)
     return redirect("enterprises:list")
+
+
+@login_required
+def import_batch(request, batch_id: int):
+    """A confirmed file's own page: waiting, importing, imported or why not (htmx polls the state)."""
+    batch = importer.import_batch_for_user(user=request.user, batch_id=batch_id)
+    now = timezone.now()
+    running = batch.state == ImportBatch.State.RUNNING
+    stalled = running and now - batch.started_at > importer.STALLED_AFTER
+    context = {
+        "batch": batch,
+        "waiting_long": batch.state == ImportBatch.State.QUEUED and now - batch.queued_at > WORKER_SLOW,
+        "minutes": int((now - batch.started_at).total_seconds() // 60) if batch.started_at else 0,
+        "stalled": stalled,
+        "confirmable": (batch.state == ImportBatch.State.FAILED or stalled) and batch.applied_at is None,
+    }
+    template = "enterprises/import_batch.html#state" if request.htmx else "enterprises/import_batch.html"
+    return render(request, template, context)
+
+
+WORKER_SLOW = datetime.timedelta(minutes=2)  # queued this long: is a worker running?
 
 
 # --- duplicates -------------------------------------------------------------------------------------

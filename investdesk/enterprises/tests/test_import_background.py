@@ -1,0 +1,121 @@
+"""A large confirmed file is applied by the worker: the batch's page follows it until it is imported
+or says why not; a small one is still applied in the request."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from investdesk.core.errors import DomainError
+from investdesk.core.models import Notification
+from investdesk.enterprises import importer
+from investdesk.enterprises.models import Contact, Enterprise, ImportBatch
+
+CSV = (
+    "企业名称,统一社会信用代码,所在市州,联系人,手机\n"
+    "成都甲科技有限公司,91350000157987632G,成都,张三,13700001234\n"
+    "成都乙科技有限公司,,成都,李四,13700005678\n"
+)
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """Files of more than one row count as large here (BACKGROUND_ROWS is 2,000 in production)."""
+    monkeypatch.setattr(importer, "BACKGROUND_ROWS", 1)
+
+
+def _previewed(owner) -> ImportBatch:
+    plan = importer.import_preview(actor=owner, filename="企业.csv", content=CSV.encode())
+    assert plan.ok and plan.batch.row_count == 2
+    return plan.batch
+
+
+def test_a_small_file_is_applied_in_the_request(owner, industry):
+    batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+    assert batch.state == ImportBatch.State.DONE and batch.summary["new"] == 2
+    assert Enterprise.objects.count() == 2
+
+
+def test_a_large_file_waits_for_the_worker_which_imports_it_and_notifies(
+    owner, industry, large, django_capture_on_commit_callbacks
+):
+    from investdesk.enterprises.tasks import import_apply_task
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+    assert batch.state == ImportBatch.State.QUEUED and batch.queued_at is not None
+    assert len(callbacks) == 1  # the task is enqueued once the confirmation commits
+    assert not Enterprise.objects.exists()
+    with pytest.raises(DomainError, match="已在进行中"):
+        importer.import_confirm(actor=owner, batch_id=batch.pk)  # a second click queues nothing
+
+    assert import_apply_task.call(batch_id=batch.pk).startswith("imported")
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE and batch.applied_at is not None and batch.started_at is not None
+    assert batch.summary == {"new": 2, "update": 0, "unchanged": 0, "error": 0}
+    assert Enterprise.objects.count() == 2 and Contact.objects.count() == 2
+    notification = Notification.objects.get(user=owner)
+    assert "企业.csv" in notification.text and notification.url == f"/enterprises/import/{batch.pk}/"
+    assert import_apply_task.call(batch_id=batch.pk) == "not queued"  # a repeated task does nothing
+    assert Enterprise.objects.count() == 2
+
+
+def test_what_changed_since_the_preview_fails_the_background_import_whole(owner, outsider, industry, large):
+    from investdesk.enterprises import services
+
+    batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+    services.enterprise_create(actor=outsider, name="别家公司", uscc="91350000157987632G", city="yibin")
+    assert importer.import_run(batch_id=batch.pk).startswith("not imported")
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED and "未导入任何数据" in batch.error
+    assert batch.applied_at is None
+    assert not Enterprise.objects.filter(name__startswith="成都").exists()
+    assert "未导入" in Notification.objects.get(user=owner).text
+
+
+def test_an_unexpected_error_is_recorded_and_the_batch_may_be_confirmed_again(owner, industry, large, monkeypatch):
+    batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "import_apply", broken)
+    with pytest.raises(RuntimeError):
+        importer.import_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED and "意外错误" in batch.error
+    monkeypatch.undo()
+    monkeypatch.setattr(importer, "BACKGROUND_ROWS", 1)
+    assert importer.import_confirm(actor=owner, batch_id=batch.pk).state == ImportBatch.State.QUEUED
+
+
+def test_a_stalled_import_may_be_confirmed_again_but_a_running_one_may_not(owner, industry, large):
+    batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.RUNNING, started_at=timezone.now())
+    with pytest.raises(DomainError):
+        importer.import_confirm(actor=owner, batch_id=batch.pk)
+    stalled = timezone.now() - importer.STALLED_AFTER - datetime.timedelta(minutes=1)
+    ImportBatch.objects.filter(pk=batch.pk).update(started_at=stalled)
+    assert importer.import_confirm(actor=owner, batch_id=batch.pk).state == ImportBatch.State.QUEUED
+
+
+def test_the_pages_follow_a_large_import(client_for, owner, colleague, industry, large):
+    client = client_for(owner)
+    response = client.post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", CSV.encode("gbk"))})
+    batch = response.context["plan"].batch
+    response = client.post(f"/enterprises/import/{batch.pk}/confirm/")
+    assert response.status_code == 302 and response["Location"] == f"/enterprises/import/{batch.pk}/"
+
+    page = client.get(response["Location"]).content.decode()
+    assert "由后台任务导入" in page and 'hx-trigger="every 2s"' in page
+    fragment = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="import-state"') and "<html" not in fragment
+
+    ImportBatch.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert "investdesk worker" in client.get(response["Location"]).content.decode()
+
+    importer.import_run(batch_id=batch.pk)
+    page = client.get(response["Location"]).content.decode()
+    assert "导入完成：新增 2 家" in page and "every 2s" not in page
+    assert client_for(colleague).get(response["Location"]).status_code == 404  # only its uploader sees it
