@@ -463,7 +463,7 @@ def import_confirm(*, actor, batch_id: int) -> ImportBatch:
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
     if batch is None:
         raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
-    if batch.row_count <= BACKGROUND_ROWS:
+    if not in_background(batch):
         import_apply(actor=actor, batch_id=batch.pk)
         batch.refresh_from_db()
         return batch
@@ -482,6 +482,11 @@ def import_confirm(*, actor, batch_id: int) -> ImportBatch:
         transaction.on_commit(lambda: import_apply_task.enqueue(batch_id=batch.pk))
     batch.refresh_from_db()
     return batch
+
+
+def in_background(batch: ImportBatch) -> bool:
+    """Whether confirming this file queues it for the worker rather than applying it at once."""
+    return batch.row_count > BACKGROUND_ROWS
 
 
 def import_run(*, batch_id: int) -> str:

@@ -320,7 +320,8 @@ def import_upload(request):
                 plan = importer.import_preview(actor=request.user, filename=upload.name, content=upload.read())
             except DomainError as exc:
                 apply_domain_error(form, exc)
-    return render(request, "enterprises/import.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
+    context = {"form": form, "plan": plan, "in_background": plan is not None and importer.in_background(plan.batch)}
+    return render(request, "enterprises/import.html", context, status=400 if form.errors else 200)
 
 
 @login_required

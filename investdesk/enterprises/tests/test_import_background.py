@@ -31,8 +31,10 @@ def _previewed(owner) -> ImportBatch:
     return plan.batch
 
 
-def test_a_small_file_is_applied_in_the_request(owner, industry):
-    batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+def test_a_small_file_is_applied_in_the_request(client_for, owner, industry):
+    response = client_for(owner).post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", CSV.encode())})
+    assert "由后台任务导入" not in response.content.decode()
+    batch = importer.import_confirm(actor=owner, batch_id=response.context["plan"].batch.pk)
     assert batch.state == ImportBatch.State.DONE and batch.summary["new"] == 2
     assert Enterprise.objects.count() == 2
 
@@ -104,6 +106,7 @@ def test_the_pages_follow_a_large_import(client_for, owner, colleague, industry,
     client = client_for(owner)
     response = client.post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", CSV.encode("gbk"))})
     batch = response.context["plan"].batch
+    assert "由后台任务导入" in response.content.decode()  # the preview says so before confirming
     response = client.post(f"/enterprises/import/{batch.pk}/confirm/")
     assert response.status_code == 302 and response["Location"] == f"/enterprises/import/{batch.pk}/"
 
