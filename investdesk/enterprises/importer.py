@@ -399,12 +399,18 @@ def _field_label(field_name: str | None) -> str:
     return aliases[0] if aliases else (field_name or "")
 
 
-def import_plan_for_batch(*, actor, batch_id: int, dry_run: bool = True) -> ImportPlan:
+def _unapplied_batch(*, actor, batch_id: int, lock: bool = False) -> ImportBatch:
+    """The actor's own batch not applied yet, or DomainError. `lock`: applying locks the batch, so a
+    second confirmation of the same file waits, then finds it applied."""
     batches = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True)
-    # Applying locks the batch: a second confirmation of the same file waits, then finds it applied.
-    batch = (batches if dry_run else batches.select_for_update()).first()
+    batch = (batches.select_for_update() if lock else batches).first()
     if batch is None:
         raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
+    return batch
+
+
+def import_plan_for_batch(*, actor, batch_id: int, dry_run: bool = True) -> ImportPlan:
+    batch = _unapplied_batch(actor=actor, batch_id=batch_id, lock=not dry_run)
     table = read_table(filename=batch.filename, content=bytes(batch.content))
     columns, unknown = {}, []
     for header in table.headers:
@@ -455,14 +461,21 @@ BACKGROUND_ROWS = 2_000
 # A batch still "importing" this long after it started was dropped by its worker (a transaction
 # killed with it wrote nothing): it may be confirmed again.
 STALLED_AFTER = datetime.timedelta(minutes=30)
+# A batch waiting this long for a worker: is one running?
+WORKER_SLOW = datetime.timedelta(minutes=2)
+
+
+def _confirmable(now: datetime.datetime) -> Q:
+    """The batches a confirmation may queue: previewed, failed, or importing but stalled."""
+    return Q(state__in=[ImportBatch.State.PREVIEWED, ImportBatch.State.FAILED]) | Q(
+        state=ImportBatch.State.RUNNING, started_at__lt=now - STALLED_AFTER
+    )
 
 
 def import_confirm(*, actor, batch_id: int) -> ImportBatch:
     """Confirm a previewed file: applied now when small (the batch comes back imported), otherwise
     queued for the worker (the batch comes back waiting). Raises DomainError when it cannot be."""
-    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor, applied_at__isnull=True).first()
-    if batch is None:
-        raise DomainError(_("This import was already applied or does not exist; upload the file again."), field="file")
+    batch = _unapplied_batch(actor=actor, batch_id=batch_id)
     if not in_background(batch):
         import_apply(actor=actor, batch_id=batch.pk)
         batch.refresh_from_db()
@@ -470,11 +483,8 @@ def import_confirm(*, actor, batch_id: int) -> ImportBatch:
     from investdesk.enterprises.tasks import import_apply_task
 
     now = timezone.now()
-    confirmable = Q(state__in=[ImportBatch.State.PREVIEWED, ImportBatch.State.FAILED]) | Q(
-        state=ImportBatch.State.RUNNING, started_at__lt=now - STALLED_AFTER
-    )
     with transaction.atomic():
-        claimed = ImportBatch.objects.filter(confirmable, pk=batch.pk, applied_at__isnull=True).update(
+        claimed = ImportBatch.objects.filter(_confirmable(now), pk=batch.pk, applied_at__isnull=True).update(
             state=ImportBatch.State.QUEUED, queued_at=now, started_at=None, error=""
         )
         if not claimed:
@@ -526,9 +536,29 @@ def _failed(batch: ImportBatch, message: str) -> None:
     )
 
 
-def import_batch_for_user(*, user, batch_id: int) -> ImportBatch:
+@dataclass(frozen=True)
+class BatchStatus:
+    """What a batch's page shows besides the batch itself."""
+
+    batch: ImportBatch
+    waiting_long: bool  # queued longer than WORKER_SLOW
+    minutes: int  # importing for this many minutes
+    confirmable: bool  # import_confirm would queue it again
+    stalled: bool  # importing longer than STALLED_AFTER
+
+
+def import_batch_status(*, user, batch_id: int) -> BatchStatus:
     """A batch's own page: only the person who uploaded it sees it (anyone else: 404)."""
-    return get_object_or_404(ImportBatch.objects.defer("content"), pk=batch_id, created_by=user)
+    batch = get_object_or_404(ImportBatch.objects.defer("content"), pk=batch_id, created_by=user)
+    now = timezone.now()
+    confirmable = batch.applied_at is None and ImportBatch.objects.filter(_confirmable(now), pk=batch.pk).exists()
+    return BatchStatus(
+        batch=batch,
+        waiting_long=batch.state == ImportBatch.State.QUEUED and now - batch.queued_at > WORKER_SLOW,
+        minutes=int((now - batch.started_at).total_seconds() // 60) if batch.started_at else 0,
+        confirmable=confirmable and batch.state != ImportBatch.State.PREVIEWED,
+        stalled=confirmable and batch.state == ImportBatch.State.RUNNING,
+    )
 
 
 def enterprises_from_list(*, actor, filename: str, content: bytes) -> list[Enterprise]:

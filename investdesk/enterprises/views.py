@@ -1,7 +1,5 @@
 """Pages of the registry. Each view parses input, calls a selector or service, and renders."""
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, QueryDict
@@ -342,22 +340,9 @@ def import_confirm(request, batch_id: int):
 @login_required
 def import_batch(request, batch_id: int):
     """A confirmed file's own page: waiting, importing, imported or why not (htmx polls the state)."""
-    batch = importer.import_batch_for_user(user=request.user, batch_id=batch_id)
-    now = timezone.now()
-    running = batch.state == ImportBatch.State.RUNNING
-    stalled = running and now - batch.started_at > importer.STALLED_AFTER
-    context = {
-        "batch": batch,
-        "waiting_long": batch.state == ImportBatch.State.QUEUED and now - batch.queued_at > WORKER_SLOW,
-        "minutes": int((now - batch.started_at).total_seconds() // 60) if batch.started_at else 0,
-        "stalled": stalled,
-        "confirmable": (batch.state == ImportBatch.State.FAILED or stalled) and batch.applied_at is None,
-    }
+    status = importer.import_batch_status(user=request.user, batch_id=batch_id)
     template = "enterprises/import_batch.html#state" if request.htmx else "enterprises/import_batch.html"
-    return render(request, template, context)
-
-
-WORKER_SLOW = datetime.timedelta(minutes=2)  # queued this long: is a worker running?
+    return render(request, template, {"batch": status.batch, "status": status})
 
 
 # --- duplicates -------------------------------------------------------------------------------------

@@ -92,13 +92,17 @@ def test_an_unexpected_error_is_recorded_and_the_batch_may_be_confirmed_again(ow
     assert importer.import_confirm(actor=owner, batch_id=batch.pk).state == ImportBatch.State.QUEUED
 
 
-def test_a_stalled_import_may_be_confirmed_again_but_a_running_one_may_not(owner, industry, large):
+def test_a_stalled_import_may_be_confirmed_again_but_a_running_one_may_not(client_for, owner, industry, large):
     batch = importer.import_confirm(actor=owner, batch_id=_previewed(owner).pk)
+    page = f"/enterprises/import/{batch.pk}/"
     ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.RUNNING, started_at=timezone.now())
+    assert "再次确认导入" not in client_for(owner).get(page).content.decode()
     with pytest.raises(DomainError):
         importer.import_confirm(actor=owner, batch_id=batch.pk)
     stalled = timezone.now() - importer.STALLED_AFTER - datetime.timedelta(minutes=1)
     ImportBatch.objects.filter(pk=batch.pk).update(started_at=stalled)
+    body = client_for(owner).get(page).content.decode()
+    assert "似乎已中断" in body and "再次确认导入" in body
     assert importer.import_confirm(actor=owner, batch_id=batch.pk).state == ImportBatch.State.QUEUED
 
 
