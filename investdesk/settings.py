@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "template_partials",
     "django_htmx",
     "ninja",  # so the API docs use its bundled Swagger UI, not a CDN
@@ -97,6 +98,10 @@ TEMPLATES = [
         },
     }
 ]
+
+# Widgets render through TEMPLATES, so the project's templates may override Django's widget templates
+# (templates/django/forms/widgets/select.html writes its options in place: see the file).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database: embedded SQLite by default, PostgreSQL in production (DATABASE_URL) -------------
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'investdesk.sqlite3'}")

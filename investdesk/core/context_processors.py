@@ -1,9 +1,10 @@
 """The navigation every page shows: the modules, which of them exist yet, and admin entries."""
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
 
 from investdesk.core import policy
+from investdesk.lib.reversing import reverse_fast as reverse  # every page: once per route, not per request
 
 # (url name, label, bootstrap icon). A module whose URL is not installed yet is shown greyed out.
 MODULES = [

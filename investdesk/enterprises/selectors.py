@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.fields.array import ArrayContains
 from django.db import connection
-from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from investdesk.core import policy
@@ -145,12 +146,11 @@ def contact_get_editable(*, user, contact_id: int) -> Contact:
 
 def primary_contacts(enterprises) -> dict[int, Contact]:
     """The primary (or first) contact of each enterprise of a page, in one query."""
-    result: dict[int, Contact] = {}
-    for contact in Contact.objects.filter(enterprise__in=[e.pk for e in enterprises]).order_by(
-        "enterprise_id", "-is_primary", "id"
-    ):
-        result.setdefault(contact.enterprise_id, contact)
-    return result
+    # Ranked in the database: only one contact per enterprise is read (and its mobile decrypted),
+    # however many an enterprise has.
+    first = Window(RowNumber(), partition_by=[F("enterprise_id")], order_by=[F("is_primary").desc(), F("id").asc()])
+    contacts = Contact.objects.filter(enterprise__in=[e.pk for e in enterprises]).annotate(rank=first)
+    return {contact.enterprise_id: contact for contact in contacts.filter(rank=1)}
 
 
 # --- visits ---------------------------------------------------------------------------------------
