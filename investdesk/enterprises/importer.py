@@ -116,6 +116,20 @@ class ImportPlan:
     def ok(self) -> bool:
         return not any(r.action == "error" for r in self.rows)
 
+    def rows_to_show(self, limit: int | None = None) -> list[RowResult]:
+        """The rows the preview lists: all of a small file; of a large one the rows with errors first,
+        then the updates, then the rest, each in file order, `limit` (PREVIEW_ROWS) in all. A page of
+        100,000 rows took longer to render than the preview took to compute, and no one reads it."""
+        limit = PREVIEW_ROWS if limit is None else limit
+        if len(self.rows) <= limit:
+            return self.rows
+        rank = {"error": 0, "update": 1}
+        return sorted(self.rows, key=lambda r: rank.get(r.action, 2))[:limit]  # a stable sort
+
+
+# How many rows the preview page lists (rows_to_show).
+PREVIEW_ROWS = 1_000
+
 
 def _word(value: str, table: dict) -> str | None:
     value = value.strip().lower()

@@ -318,7 +318,12 @@ def import_upload(request):
                 plan = importer.import_preview(actor=request.user, filename=upload.name, content=upload.read())
             except DomainError as exc:
                 apply_domain_error(form, exc)
-    context = {"form": form, "plan": plan, "in_background": plan is not None and importer.in_background(plan.batch)}
+    context = {"form": form, "plan": plan}
+    if plan is not None:
+        rows = plan.rows_to_show()
+        context.update(
+            rows=rows, hidden_rows=len(plan.rows) - len(rows), in_background=importer.in_background(plan.batch)
+        )
     return render(request, "enterprises/import.html", context, status=400 if form.errors else 200)
 
 

@@ -201,3 +201,23 @@ def test_chambers_are_created_and_given_members(client_for, owner, chengdu_enter
     assert list(chamber.members.all()) == [chengdu_enterprise]
     bad = client.post("/enterprises/chambers/new/", {"name": "x", "kind": "provincial", "people": "只有名字"})
     assert bad.status_code == 400 and "people" in bad.context["form"].errors
+
+
+def test_the_preview_of_a_large_file_lists_errors_first_and_a_bounded_number_of_rows(
+    client_for, owner, industry, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from investdesk.enterprises import importer
+
+    monkeypatch.setattr(importer, "PREVIEW_ROWS", 3)
+    lines = ["企业名称,所在市州,企业性质"] + [f"成都测试{i}号科技有限公司,成都,民营" for i in range(1, 7)]
+    lines[5] = "成都测试5号科技有限公司,成都,外星"  # row 6: an ownership no one knows
+    response = client_for(owner).post(
+        "/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", "\n".join(lines).encode("utf-8"))}
+    )
+    assert response.context["plan"].counts == {"new": 5, "update": 0, "unchanged": 0, "error": 1}
+    assert [r.row for r in response.context["rows"]] == [6, 2, 3]  # the error first, then file order
+    body = response.content.decode()
+    assert 'id="rows-shown"' in body and "6" in body
+    assert "成都测试4号科技有限公司" not in body and "成都测试5号科技有限公司" in body
