@@ -67,9 +67,13 @@ class Computed:
     computed_at: datetime.datetime
 
 
-def computed(*, user, wanted: list[tuple[str, dict]], max_age: int | None = None) -> list[Computed]:
+def computed(
+    *, user, wanted: list[tuple[str, dict]], max_age: int | None = None, compute_missing: bool = True
+) -> list[Computed | None]:
     """The results of the (name, params) computations in the user's view, each at most `max_age`
-    seconds old (FIGURES_MAX_AGE by default; 0 computes them now). One query when all are fresh."""
+    seconds old (FIGURES_MAX_AGE by default; 0 computes them now). One query when all are fresh.
+    With `compute_missing` off, a computation without a snapshot that may be shown comes back as None
+    instead of being computed in the caller's request (a page then fetches it by itself)."""
     max_age = settings.FIGURES_MAX_AGE if max_age is None else max_age
     visibility = policy.visibility_key(user)
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -84,8 +88,10 @@ def computed(*, user, wanted: list[tuple[str, dict]], max_age: int | None = None
             if age > max_age or snapshot.stale:
                 _queue_refresh(snapshot, now)
             results.append(Computed(COMPUTATIONS[name].load(_decode(snapshot.payload)), snapshot.computed_at))
-        else:
+        elif compute_missing:
             results.append(_compute_and_store(COMPUTATIONS[name], user, params, key))
+        else:
+            results.append(None)
     return results
 
 

@@ -6,6 +6,7 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("sections/<str:key>/", views.dashboard_section, name="section"),
     path("figures/<str:key>/", views.figure, name="figure"),
     path("figures/<str:key>/export.xlsx", views.figure_export, name="figure_export"),
     path("bulletins/", views.bulletins, name="bulletins"),

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from investdesk.core.models import AuditEntry
 from investdesk.lib.excel import attachment
 from investdesk.lib.paging import page_of
 from investdesk.reports import documents, selectors, services
-from investdesk.reports.figures import Scope, period_bounds
+from investdesk.reports.figures import Scope, SectionResult, period_bounds
 from investdesk.reports.forms import BulletinDraftForm, BulletinEditForm, ScopeForm
 from investdesk.reports.models import Bulletin
 
@@ -44,28 +45,54 @@ def scope_from(form) -> Scope:
 def dashboard(request):
     form = ScopeForm(request.GET or None)
     scope = scope_from(form)
-    # 刷新 recomputes now; otherwise the figures may be up to FIGURES_MAX_AGE old (the page says so).
-    results = selectors.dashboard(user=request.user, scope=scope, max_age=0 if request.GET.get("refresh") else None)
-    for r in results:  # each chart gets the id of the element it is drawn in
-        for i, chart in enumerate(r.charts):
-            chart["id"] = f"chart-{r.key}-{i}"
-    charts = [c for r in results for c in r.charts]
+    # 刷新 recomputes every section now. Otherwise the figures may be up to FIGURES_MAX_AGE old (the
+    # page says so), and a section with no snapshot yet (the first view of a scope: seconds at a
+    # million enterprises) is not computed here: its panel fetches it (`dashboard_section`), so the
+    # page and the other panels show at once and the sections compute side by side.
+    refresh = bool(request.GET.get("refresh"))
+    results = selectors.dashboard(
+        user=request.user, scope=scope, max_age=0 if refresh else None, compute_missing=refresh
+    )
+    ready = [r for r in results if isinstance(r, SectionResult)]
     return render(
         request,
         "reports/dashboard.html",
         {
             "form": form,
             "scope": scope,
-            "results": results,
-            # Decimal amounts become plain numbers for ECharts.
-            "charts_data": json.loads(
-                json.dumps([{"id": c["id"], "option": c["option"]} for c in charts], default=float)
-            ),
+            "results": [_with_charts(r) if isinstance(r, SectionResult) else _Pending(r.key, r.title) for r in results],
             "big": request.GET.get("big") == "1",
-            "computed_at": min((r.computed_at for r in results if r.computed_at), default=None),
+            "computed_at": min((r.computed_at for r in ready if r.computed_at), default=None),
             "refresh_query": _without(request.GET, "refresh"),
         },
     )
+
+
+@login_required
+def dashboard_section(request, key: str):
+    """One panel of the dashboard, which the page fetches when the section had no snapshot to show."""
+    scope = scope_from(ScopeForm(request.GET or None))
+    result = selectors.dashboard_section(user=request.user, scope=scope, key=key)
+    return render(request, "reports/dashboard.html#panel", {"r": _with_charts(result), "scope": scope})
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A panel whose section the page fetches by itself."""
+
+    key: str
+    title: str
+    pending: bool = True
+
+
+def _with_charts(result: SectionResult) -> SectionResult:
+    """Each chart gets the id of the element it is drawn in, and the panel its charts' options as JSON
+    (Decimal amounts as plain numbers), which reports/dashboard.js draws with ECharts. In an attribute,
+    not a JSON script block: htmx drops script elements from the panels it fetches (allowScriptTags)."""
+    for i, chart in enumerate(result.charts):
+        chart["id"] = f"chart-{result.key}-{i}"
+    result.charts_json = json.dumps([{"id": c["id"], "option": c["option"]} for c in result.charts], default=float)
+    return result
 
 
 def _without(query, name: str) -> str:

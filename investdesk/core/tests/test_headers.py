@@ -135,7 +135,10 @@ def test_the_main_pages_have_no_inline_script_or_event_handler(client_for, leade
         html = response.content.decode()
         assert inline_code(html) == [], path
         assert re.search(r'<script src="/static/investdesk/app(\.\w+)?\.js" defer>', html), path
-    assert "json" in client.get("/reports/").content.decode()  # the charts' data: a JSON block, not a script
+    # The charts' data: JSON in each panel's attribute, not a script; also in a panel fetched on its own.
+    assert 'data-charts="[{' in client.get("/reports/?refresh=1").content.decode()
+    panel = client.get("/reports/sections/aftercare/").content.decode()
+    assert 'data-charts="[{' in panel and inline_code(panel) == []
 
 
 def test_no_template_has_inline_script_or_event_handler():

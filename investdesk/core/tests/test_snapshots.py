@@ -139,7 +139,7 @@ def test_a_warm_dashboard_is_one_query_for_its_figures(clock, leader):
 
 def test_the_page_says_when_the_figures_were_computed_and_refreshes(clock, client, owner, chengdu_enterprise):
     client.force_login(owner)
-    client.get("/reports/?period=month")
+    client.get("/reports/?period=month&refresh=1")
     _visit(owner, chengdu_enterprise)
     clock.shift(120)
     page = client.get("/reports/?period=month").content.decode()

@@ -14,7 +14,7 @@ from investdesk.emergency import services as emergency_services
 from investdesk.enterprises import services as enterprise_services
 from investdesk.projects import services as project_services
 from investdesk.reports import selectors
-from investdesk.reports.figures import Scope, round_count
+from investdesk.reports.figures import Scope, round_count, sections
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEPT = Scope(start=datetime.date(2022, 9, 1), end=datetime.date(2022, 9, 14))
@@ -158,10 +158,41 @@ def test_rounded_counts_say_yu(n, text):
 
 
 def test_the_dashboard_renders_with_its_charts(client_for, known, leader):
-    response = client_for(leader).get("/reports/?period=custom&start=2022-09-01&end=2022-09-14")
+    response = client_for(leader).get("/reports/?period=custom&start=2022-09-01&end=2022-09-14&refresh=1")
     html = response.content.decode()
-    assert response.status_code == 200 and 'id="charts-data"' in html and "panel-emergency" in html
-    assert "48亿元" in html
+    assert response.status_code == 200 and 'data-charts="[{' in html and "panel-emergency" in html
+    assert "48亿元" in html and "id-pending" not in html
+
+
+def test_the_first_view_of_a_scope_shows_at_once_and_fetches_each_panel(client_for, known, leader):
+    """No snapshot for the scope yet (seconds of computing at a million enterprises): the page shows
+    every panel as pending and computes nothing; each panel fetches its section, which is then kept."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from investdesk.core.models import Snapshot
+
+    client = client_for(leader)
+    query = "period=custom&start=2022-09-01&end=2022-09-14"
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/reports/?{query}").content.decode()
+    keys = [s.key for s in sections()]
+    assert page.count("id-panel id-pending") == len(keys) == 4 and not Snapshot.objects.exists()
+    assert len(queries) < 20
+    for key in keys:
+        assert f'hx-get="/reports/sections/{key}/?{query.replace("&", "&amp;")}"' in page
+    panel = client.get(f"/reports/sections/pipeline/?{query}")
+    html = panel.content.decode()
+    assert panel.status_code == 200 and html.lstrip().startswith(
+        '<section class="card mb-4 id-panel" id="panel-pipeline"'
+    )
+    assert "48亿元" in html and 'data-charts="[{' in html and "<html" not in html
+    assert Snapshot.objects.count() == 1
+    again = client.get(f"/reports/?{query}").content.decode()
+    assert again.count("id-panel id-pending") == 3 and "48亿元" in again  # the section kept, the others still to fetch
+    assert client.get(f"/reports/sections/nothing/?{query}").status_code == 404
+    client.logout()
+    assert client.get(f"/reports/sections/emergency/?{query}").status_code == 302  # to the sign-in page
 
 
 def test_a_snapshot_gives_back_exactly_what_was_computed(known, leader):
