@@ -271,6 +271,10 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Next year's public holidays and 调休 working days, before the package chinesecalendar has them (or
+# a correction): CSV lines "2027-01-01,休,元旦" (lib/workdays.py, docs/operations.md).
+HOLIDAYS_FILE = Path(envstr("HOLIDAYS_FILE", str(VAR_DIR / "holidays.csv")))
+
 # --- Background tasks ---------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

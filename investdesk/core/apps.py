@@ -15,3 +15,7 @@ class CoreConfig(AppConfig):
         checks.register(crypto.check_crypto_provider, checks.Tags.security)
         checks.register(crypto.check_personal_data_keys, checks.Tags.security, deploy=True)
         checks.register(audit.check_audit_key, checks.Tags.security, deploy=True)
+
+        from investdesk.lib.workdays import check_holidays
+
+        checks.register(check_holidays)
