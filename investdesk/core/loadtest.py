@@ -13,6 +13,7 @@ Only the standard library: the command also runs from a production installation,
 HTTP client package.
 """
 
+import html
 import http.cookiejar
 import json
 import math
@@ -64,6 +65,7 @@ ACCOUNT_PLACES = [
 
 _ENTERPRISE_LINK = re.compile(r'href="/enterprises/(\d+)/"')
 _CASE_LINK = re.compile(r'href="/cases/(\d+)/"')
+_PENDING_SECTION = re.compile(r'hx-get="(/reports/sections/[^"]+)"')
 _TOKEN = re.compile(r'id="token-key">(idk_[^<]+)<')
 
 
@@ -416,7 +418,11 @@ class VirtualUser:
         self.timed("project_board", "GET", "/projects/")
 
     def dashboard(self):
-        self.timed("dashboard", "GET", "/reports/")
+        """The page, then — as the browser does — each panel it left pending (a section with no
+        snapshot yet for the scope), fetched on its own."""
+        page = self.timed("dashboard", "GET", "/reports/")
+        for path in _PENDING_SECTION.findall(page.body) if page else []:
+            self.timed("dashboard_section", "GET", html.unescape(path), headers={"HX-Request": "true"})
 
     def _api(self, journey: str, path: str) -> None:
         def is_list(response):
