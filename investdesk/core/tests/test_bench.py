@@ -43,3 +43,18 @@ def test_bench_measures_every_screen_and_job_and_rolls_the_jobs_back(tmp_path):
     after = (Enterprise.objects.count(), Campaign.objects.count(), Message.objects.count(), User.objects.count(),
              ApiToken.objects.count(), AuditEntry.objects.filter(action="create").count())  # fmt: skip
     assert after == before
+
+
+def test_the_served_app_keeps_start_up_out_of_full_collections():
+    """investdesk/wsgi.py freezes what start-up made (docs/performance.md, "Fix: garbage collection")."""
+    import gc
+    import importlib
+
+    import investdesk.wsgi
+
+    try:
+        gc.unfreeze()
+        importlib.reload(investdesk.wsgi)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
