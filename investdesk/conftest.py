@@ -10,6 +10,7 @@
 * `observer` may read their division's records but never change anything.
 """
 
+import datetime
 import os
 import re
 import shutil
@@ -303,3 +304,13 @@ def _media_in_tmp(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "media"},
         },
     }
+
+
+@pytest.fixture
+def holidays_known(tmp_path):
+    """A HOLIDAYS_FILE knowing this year and the next, whatever year the test runs in: a deployment
+    that keeps its calendar (lib/workdays.py), so `check --deploy` has no W020 to say."""
+    year = datetime.date.today().year
+    path = tmp_path / "holidays.csv"
+    path.write_text(f"{year}-01-01,休,元旦\n{year + 1}-01-01,休,元旦\n", encoding="utf-8")
+    return path

@@ -82,7 +82,7 @@ def test_createadmin_enforces_the_password_policy(db, monkeypatch):
     assert root.role == Role.ADMIN and root.unit.kind == Unit.Kind.BUREAU
 
 
-def test_check_deploy_is_clean_with_debug_off(tmp_path):
+def test_check_deploy_is_clean_with_debug_off(tmp_path, holidays_known):
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -93,7 +93,7 @@ def test_check_deploy_is_clean_with_debug_off(tmp_path):
         "PERSONAL_DATA_INDEX_KEY": "ffeeddccbbaa99887766554433221100",
         "AUDIT_HMAC_KEY": "a" * 20 + "-audit-chain-" + "b" * 20,
         # This year's and next year's holidays known, as a deployment keeps them (lib/workdays.py).
-        "HOLIDAYS_FILE": str(_holidays_file(tmp_path)),
+        "HOLIDAYS_FILE": str(holidays_known),
     }
     for name in ("USE_HTTPS", "SECURE_SSL_REDIRECT", "DATABASE_URL"):
         env.pop(name, None)
@@ -121,13 +121,3 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
-
-
-def _holidays_file(tmp_path):
-    """A HOLIDAYS_FILE knowing this year and the next, whatever year the test runs in."""
-    import datetime
-
-    year = datetime.date.today().year
-    path = tmp_path / "holidays.csv"
-    path.write_text(f"{year}-01-01,休,元旦\n{year + 1}-01-01,休,元旦\n", encoding="utf-8")
-    return path

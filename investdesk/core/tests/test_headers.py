@@ -157,7 +157,7 @@ def test_the_parser_would_notice_inline_code():
     assert len(inline_code('<a href=" JavaScript:alert(1)">')) == 1
 
 
-def test_check_deploy_is_clean_in_production(tmp_path):
+def test_check_deploy_is_clean_in_production(tmp_path, holidays_known):
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -171,7 +171,7 @@ def test_check_deploy_is_clean_in_production(tmp_path):
         "AUDIT_HMAC_KEY": "a3f1c9e7b5d20486f1e3c5a79b2d4f60",
         "VAR_DIR": str(tmp_path),
         # This year's and next year's holidays known, as a deployment keeps them (lib/workdays.py).
-        "HOLIDAYS_FILE": str(_holidays_file(tmp_path)),
+        "HOLIDAYS_FILE": str(holidays_known),
     }
     for name in (
         "SECRET_KEY_FILE",
@@ -238,13 +238,3 @@ def test_pages_work_under_the_policy_in_chromium(page, live_server, leader, pass
     assert "Enterprises" in page.inner_text("nav")
 
     assert violations == []
-
-
-def _holidays_file(tmp_path):
-    """A HOLIDAYS_FILE knowing this year and the next, whatever year the test runs in."""
-    import datetime
-
-    year = datetime.date.today().year
-    path = tmp_path / "holidays.csv"
-    path.write_text(f"{year}-01-01,休,元旦\n{year + 1}-01-01,休,元旦\n", encoding="utf-8")
-    return path
