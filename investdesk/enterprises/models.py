@@ -332,9 +332,11 @@ class VisitProblem(models.Model):
 
 class ImportBatch(models.Model):
     """An uploaded spreadsheet between its preview and its confirmation (kept for the audit trail).
-    A large file is applied by the worker: `state` says where it is (importer.import_confirm)."""
+    A large file is checked and applied by the worker: `state` says where it is, `progress` how far
+    the check has gone, and `preview` keeps what the check found (importer.import_upload)."""
 
     class State(models.TextChoices):
+        CHECKING = "checking", _("being checked")
         PREVIEWED = "previewed", _("previewed")
         QUEUED = "queued", _("waiting for the worker")
         RUNNING = "running", _("importing")
@@ -353,6 +355,10 @@ class ImportBatch(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent of the check done
+    # The check's findings, shown until the file is confirmed: counts, ok, encoding, unknown_columns and
+    # the rows listed (importer.PREVIEW_ROWS of them), each [row, action, name, [[column, message]], changes].
+    preview = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -9,3 +9,11 @@ def import_apply_task(batch_id: int) -> str:
     from investdesk.enterprises import importer
 
     return importer.import_run(batch_id=batch_id)
+
+
+@task()
+def import_check_task(batch_id: int) -> str:
+    """Check an uploaded file too large to check in a web request (importer.import_upload)."""
+    from investdesk.enterprises import importer
+
+    return importer.import_check_run(batch_id=batch_id)

@@ -306,24 +306,22 @@ def stale_list(request):
 
 @login_required
 def import_upload(request):
+    """Step 1: the upload. A file that can be read goes to its batch's page (the preview, or the
+    check's progress for a large file); one that cannot stays here with the reason."""
     policy.require(request.user, policy.Capability.EDIT_RECORDS)
     form = ImportForm(request.POST or None, request.FILES or None)
-    plan = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             form.add_error("file", _("The file is larger than 20 MB; split it into smaller files."))
         else:
             try:
-                plan = importer.import_preview(actor=request.user, filename=upload.name, content=upload.read())
+                batch = importer.import_upload(actor=request.user, filename=upload.name, content=upload.read())
             except DomainError as exc:
                 apply_domain_error(form, exc)
-    context = {"form": form, "plan": plan}
-    if plan is not None:
-        rows = plan.rows_to_show()
-        context.update(
-            rows=rows, hidden_rows=len(plan.rows) - len(rows), in_background=importer.in_background(plan.batch)
-        )
+            else:
+                return redirect("enterprises:import_batch", batch.pk)
+    context = {"form": form, "batches": importer.import_batches(user=request.user)}
     return render(request, "enterprises/import.html", context, status=400 if form.errors else 200)
 
 
@@ -344,10 +342,12 @@ def import_confirm(request, batch_id: int):
 
 @login_required
 def import_batch(request, batch_id: int):
-    """A confirmed file's own page: waiting, importing, imported or why not (htmx polls the state)."""
+    """An uploaded file's own page: its check, its preview, then waiting, importing, imported or why
+    not (htmx polls the state while the worker has it)."""
     status = importer.import_batch_status(user=request.user, batch_id=batch_id)
     template = "enterprises/import_batch.html#state" if request.htmx else "enterprises/import_batch.html"
-    return render(request, template, {"batch": status.batch, "status": status})
+    context = {"batch": status.batch, "status": status, "in_background": importer.in_background(status.batch)}
+    return render(request, template, context)
 
 
 # --- duplicates -------------------------------------------------------------------------------------

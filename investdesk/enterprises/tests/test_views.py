@@ -120,10 +120,13 @@ def test_import_flow_through_the_pages(client_for, owner, industry):
     client = client_for(owner)
     csv = "企业名称,所在市州,联系人,手机\n成都测试科技有限公司,成都,张三,13700001234\n".encode("gbk")
     response = client.post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", csv)})
-    plan = response.context["plan"]
-    assert plan.counts["new"] == 1 and not Enterprise.objects.exists()
-    client.post(f"/enterprises/import/{plan.batch.pk}/confirm/")
+    assert response.status_code == 302  # to the file's own page, which shows the preview
+    page = client.get(response["Location"])
+    assert page.context["batch"].preview["counts"]["new"] == 1 and not Enterprise.objects.exists()
+    assert "确认导入" in page.content.decode() and "成都测试科技有限公司" in page.content.decode()
+    client.post(f"{response['Location']}confirm/")
     assert Enterprise.objects.get().name == "成都测试科技有限公司"
+    assert "企业.csv" in client.get("/enterprises/import/").content.decode()  # among the recent files
 
 
 def test_import_of_a_bad_file_names_the_problem(client_for, owner):
@@ -213,11 +216,14 @@ def test_the_preview_of_a_large_file_lists_errors_first_and_a_bounded_number_of_
     monkeypatch.setattr(importer, "PREVIEW_ROWS", 3)
     lines = ["企业名称,所在市州,企业性质"] + [f"成都测试{i}号科技有限公司,成都,民营" for i in range(1, 7)]
     lines[5] = "成都测试5号科技有限公司,成都,外星"  # row 6: an ownership no one knows
-    response = client_for(owner).post(
+    client = client_for(owner)
+    response = client.post(
         "/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", "\n".join(lines).encode("utf-8"))}
     )
-    assert response.context["plan"].counts == {"new": 5, "update": 0, "unchanged": 0, "error": 1}
-    assert [r.row for r in response.context["rows"]] == [6, 2, 3]  # the error first, then file order
+    response = client.get(response["Location"])
+    assert response.context["batch"].preview["counts"] == {"new": 5, "update": 0, "unchanged": 0, "error": 1}
+    assert [r["row"] for r in response.context["status"].preview_rows] == [6, 2, 3]  # the error first
     body = response.content.decode()
+    assert "确认导入" not in body  # a file with an error cannot be confirmed
     assert 'id="rows-shown"' in body and "6" in body
     assert "成都测试4号科技有限公司" not in body and "成都测试5号科技有限公司" in body

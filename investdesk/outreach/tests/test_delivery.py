@@ -570,6 +570,9 @@ class SharedDatabase:
             target = sqlite3.connect(self.file)
             try:
                 connection.connection.backup(target)
+                # WAL, as `migrate` leaves a deployment's file: otherwise the workers, started together,
+                # would each try to switch the file's journal mode as their first connection opens.
+                target.execute("PRAGMA journal_mode=WAL")
             finally:
                 target.close()
 
