@@ -413,6 +413,7 @@ def _plan(
         if done % 1000 == 999:
             report(_PARSED * done / total)
     by_uscc, by_name, editable_ids = _matches(actor, [ent for _n, ent, _c, _e in parsed])
+    contact_of = _contacts_by_name([*by_uscc.values(), *by_name.values()]) if "contact_name" in index else {}
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     for number, ent, contact, errors in parsed:
@@ -449,7 +450,7 @@ def _plan(
             result.match = match
             result.changes = _compare(match, ent)
             if contact:
-                existing = match.contacts.filter(name=contact["name"]).first()
+                existing = contact_of.get((match.pk, contact["name"]))
                 if existing is None or _compare(existing, contact):
                     result.changes.append("contact")
             result.action = "update" if result.changes else "unchanged"
@@ -470,10 +471,11 @@ def _matches(actor, rows: list[dict]) -> tuple[dict, dict, set[int]]:
     keys = list({services.name_key(ent["name"]) for ent in rows if ent.get("name")})
     by_uscc: dict[str, Enterprise] = {}
     by_name: dict[str, Enterprise] = {}
+    enterprises = Enterprise.objects.select_related("industry", "liaison")  # compared with the rows' own
     for start in range(0, len(codes), 500):
-        by_uscc.update((e.uscc, e) for e in Enterprise.objects.filter(uscc__in=codes[start : start + 500]))
+        by_uscc.update((e.uscc, e) for e in enterprises.filter(uscc__in=codes[start : start + 500]))
     for start in range(0, len(keys), 500):
-        found = Enterprise.objects.filter(name_key__in=keys[start : start + 500], merged_into__isnull=True)
+        found = enterprises.filter(name_key__in=keys[start : start + 500], merged_into__isnull=True)
         for enterprise in found.order_by("updated_at", "id"):  # the last written wins: the most recent
             by_name[enterprise.name_key] = enterprise
     ids = list({e.pk for e in [*by_uscc.values(), *by_name.values()]})
@@ -484,20 +486,24 @@ def _matches(actor, rows: list[dict]) -> tuple[dict, dict, set[int]]:
     return by_uscc, by_name, editable_ids
 
 
-def _apply_update(*, actor, row: RowResult) -> None:
-    """A row that updates a registered enterprise (new rows go through enterprises_create_new)."""
-    ent, contact = row.enterprise_fields, row.contact_fields
-    enterprise = services.enterprise_update(actor=actor, enterprise=row.match, version=None, **ent)
-    if contact:
-        existing = enterprise.contacts.filter(name=contact["name"]).first()
-        if existing is None:
-            services.contact_create(actor=actor, enterprise=enterprise, **contact)
-        else:
-            services.contact_update(actor=actor, contact=existing, version=None, **contact)
+def _contacts_by_name(enterprises: list[Enterprise]) -> dict[tuple[int, str], Contact]:
+    """(enterprise id, name) → the first such contact, as `enterprise.contacts.filter(name=…).first()`
+    would find it, for all the matched enterprises at once."""
+    ids = list({e.pk for e in enterprises})
+    found: dict[tuple[int, str], Contact] = {}
+    for start in range(0, len(ids), 500):
+        for contact in Contact.objects.filter(enterprise_id__in=ids[start : start + 500]):  # Meta ordering
+            found.setdefault((contact.enterprise_id, contact.name), contact)
+    return found
+
+
+def _update_rows(rows: list[RowResult]) -> list[tuple[int, dict, dict | None]]:
+    """The rows that update a registered enterprise, as enterprises_update_many takes them."""
+    return [(row.match.pk, row.enterprise_fields, row.contact_fields or None) for row in rows]
 
 
 def _dry_run(*, actor, plan: ImportPlan, header_of: dict[str, str], progress: Progress) -> None:
-    """Apply every row through the services and roll it all back, so the preview reports exactly
+    """Check every row with the services' own rules, writing nothing, so the preview reports exactly
     the business-rule errors the confirmation would meet (e.g. 外资 without 投资方国别)."""
     field_to_key = {"name": "name", "uscc": "uscc", "mobile": "contact_mobile", "email": "contact_email"}
 
@@ -507,25 +513,20 @@ def _dry_run(*, actor, plan: ImportPlan, header_of: dict[str, str], progress: Pr
         row.errors.append((column, exc.message))
         row.action = "error"
 
-    # New rows: the bulk path's own check (the same rules, no writes), a chunk at a time for the
-    # progress; updates through the services.
+    # The bulk paths' own checks (the same rules, no writes), a chunk at a time for the progress.
     new = [row for row in plan.rows if row.action == "new"]
-    for start in range(0, len(new), CHECK_CHUNK):
-        chunk = new[start : start + CHECK_CHUNK]
-        errors = services.enterprises_check_new(actor=actor, rows=[_new_fields(row) for row in chunk])
-        for i, exc in errors.items():
-            fail(chunk[i], exc)
-        progress(_MATCHED + (1 - _MATCHED) * (start + len(chunk)) / len(new))
-    with transaction.atomic():
-        for row in plan.rows:
-            if row.action != "update":
-                continue
-            try:
-                with transaction.atomic():
-                    _apply_update(actor=actor, row=row)
-            except DomainError as exc:
-                fail(row, exc)
-        transaction.set_rollback(True)
+    updates = [row for row in plan.rows if row.action == "update"]
+    total, done = max(len(new) + len(updates), 1), 0
+    for rows, check, fields in (
+        (new, services.enterprises_check_new, lambda chunk: [_new_fields(row) for row in chunk]),
+        (updates, services.enterprises_check_updates, _update_rows),
+    ):
+        for start in range(0, len(rows), CHECK_CHUNK):
+            chunk = rows[start : start + CHECK_CHUNK]
+            for i, exc in check(actor=actor, rows=fields(chunk)).items():
+                fail(chunk[i], exc)
+            done += len(chunk)
+            progress(_MATCHED + (1 - _MATCHED) * done / total)
 
 
 def _new_fields(row: RowResult) -> tuple[dict, dict | None]:
@@ -579,9 +580,7 @@ def _apply(*, actor, batch_id: int) -> dict[str, int]:
     if not plan.ok:
         raise refused
     try:
-        for row in plan.rows:
-            if row.action == "update":
-                _apply_update(actor=actor, row=row)
+        services.enterprises_update_many(actor=actor, rows=_update_rows([r for r in plan.rows if r.action == "update"]))
         new = [_new_fields(row) for row in plan.rows if row.action == "new"]
         services.enterprises_create_new(actor=actor, rows=new)
     except DomainError:
