@@ -29,7 +29,7 @@ from investdesk.enterprises.models import (
     VisitProblem,
     VisitQuestion,
 )
-from investdesk.lib.bulk import bulk_insert
+from investdesk.lib.bulk import bulk_insert, bulk_update
 from investdesk.lib.chinese_text import fold, search_key
 from investdesk.lib.identifiers import IdentifierError, validate_uscc
 from investdesk.lib.phones import normalize_mobile
@@ -329,16 +329,8 @@ def _update_row(actor, result: _Updates, enterprise: Enterprise, fields: dict, c
 
 
 def _bulk_update(model, objs, names: set[str]) -> None:
-    """Save the named fields of changed rows in batches (names of other models' fields are ignored),
-    each field's `pre_save` first (blind indexes, as save() would; bulk_update alone skips it)."""
-    objs = list(objs)
-    fields = [f for f in model._meta.concrete_fields if f.name in names and not f.primary_key]
-    if not objs or not fields:
-        return
-    for obj in objs:
-        for f in fields:
-            setattr(obj, f.attname, f.pre_save(obj, False))
-    model.objects.bulk_update(objs, [f.name for f in fields], batch_size=500)
+    """Save the named fields of changed rows (names of other models' fields are left out)."""
+    bulk_update(objs, [f.name for f in model._meta.concrete_fields if f.name in names and not f.primary_key])
 
 
 @transaction.atomic

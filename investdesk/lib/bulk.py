@@ -1,5 +1,6 @@
-"""Inserting many model instances at once, as `QuerySet.bulk_create` does, but on PostgreSQL through
-COPY: an import's 100,000 enterprises, their contacts and their 200,000 audit entries.
+"""Inserting (and updating) many model instances at once, as `QuerySet.bulk_create` (`bulk_update`)
+does, but on PostgreSQL through COPY: an import's 100,000 enterprises, their contacts and their
+200,000 audit entries.
 
 Django's bulk_create sends multi-row INSERTs with one bound parameter per value (500 rows × 25
 columns per statement); PostgreSQL spends most of its time parsing and binding those rather than
@@ -19,7 +20,7 @@ import contextlib
 import gc
 from collections.abc import Sequence
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 
 def bulk_insert(objs: Sequence[models.Model], *, batch_size: int = 1000) -> list[models.Model]:
@@ -50,6 +51,47 @@ def bulk_insert(objs: Sequence[models.Model], *, batch_size: int = 1000) -> list
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
+
+
+def bulk_update(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 500) -> None:
+    """Save the named fields of many saved instances at once, as `QuerySet.bulk_update` does, but
+    with each field's `pre_save` first, as save() would (blind indexes follow their source), and on
+    PostgreSQL through COPY into a temporary table and one `UPDATE … FROM` it.
+
+    Django's bulk_update writes a CASE over every row for every field; building those expressions,
+    not the database, took most of an import's updates (5,000 enterprises and contacts: 9.5 of 14 s
+    in the profiler). Every field must be a concrete field of the model: other names raise
+    FieldDoesNotExist."""
+    objs = list(objs)
+    if not objs or not fields:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    concrete = [meta.get_field(name) for name in fields]
+    for obj in objs:
+        for f in concrete:
+            setattr(obj, f.attname, f.pre_save(obj, False))
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(objs, [f.name for f in concrete], batch_size=batch_size)
+        return
+    quote = connection.ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    columns = [meta.pk, *concrete]
+    names = ", ".join(quote(f.column) for f in columns)
+    prepare = [_preparer(f, connection) for f in columns]
+    temporary = quote(f"bulk_update_{meta.db_table}")
+    assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in concrete)
+    # In a transaction of its own (a savepoint inside the caller's): on any error the temporary
+    # table goes with it; otherwise it is dropped at once, so the next call may create it again.
+    deferred = _gin_deferred(connection, meta.db_table, len(objs))  # a row's new version: new entries
+    with transaction.atomic(), deferred, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY {temporary} ({names}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([p(getattr(obj, f.attname)) for f, p in zip(columns, prepare, strict=True)])
+        cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {temporary} AS s WHERE t.{key} = s.{key}")
+        cursor.execute(f"DROP TABLE {temporary}")
 
 
 # Field classes whose database value is the Python value itself when it already has the type the

@@ -37,6 +37,8 @@ def test_bench_measures_every_screen_and_job_and_rolls_the_jobs_back(tmp_path):
     assert screens["企业列表（全省）enterprise list, province"]["admin"]["p50_ms"] > 0
     jobs = {j["name"]: j for j in data["jobs"]}
     assert jobs["导入 xlsx import (preview + apply)"]["items"] == 15
+    assert "'new': 15" in jobs["导入 xlsx import (preview + apply)"]["note"]
+    assert "'update': 15" in jobs["再次导入 xlsx re-import, every row an update"]["note"]
     assert jobs["群发准备 campaign preparation (submit + approve)"]["items"] == 20
     assert jobs["SMTP 投递 delivery (unthrottled)"]["items"] == 12  # all reached the local SMTP server
     assert "| 工作台 dashboard |" in table.read_text()
