@@ -148,9 +148,19 @@ def _written(action: str, target: models.Model | None) -> None:
         records_written(target._meta.app_label)
 
 
-def audit_log_many(*, actor, action: str, records: list[tuple[models.Model, dict]]) -> int:
-    """One entry per (record, changes), chained in order and written at once (bulk creation)."""
-    entries = [_entry(actor=actor, action=action, target=record, changes=changes) for record, changes in records]
+def audit_entries(*, actor, action: str, records: list[tuple[models.Model, dict]]) -> list[AuditEntry]:
+    """The entries audit_log_many writes for `records`, not chained yet. No query: a bulk import makes
+    them in a thread while its rows are being stored."""
+    return [_entry(actor=actor, action=action, target=record, changes=changes) for record, changes in records]
+
+
+def audit_log_many(
+    *, actor, action: str, records: list[tuple[models.Model, dict]], entries: list[AuditEntry] | None = None
+) -> int:
+    """One entry per (record, changes), chained in order and written at once (bulk creation).
+    `entries`: audit_entries(…) of the same arguments, made beforehand."""
+    if entries is None:
+        entries = audit_entries(actor=actor, action=action, records=records)
     with transaction.atomic():
         _lock_chain()
         previous = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""

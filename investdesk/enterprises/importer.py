@@ -32,7 +32,7 @@ from investdesk.core.models import AuditEntry, User
 from investdesk.core.services import notify
 from investdesk.enterprises import services
 from investdesk.enterprises.models import Contact, Enterprise, ImportBatch, Industry
-from investdesk.lib.bulk import gc_paused
+from investdesk.lib.bulk import gc_paused, one_of
 from investdesk.lib.identifiers import IdentifierError, validate_uscc
 from investdesk.lib.phones import normalize_mobile
 from investdesk.lib.regions import city_from_text
@@ -472,12 +472,10 @@ def _matches(actor, rows: list[dict]) -> tuple[dict, dict, set[int]]:
     by_uscc: dict[str, Enterprise] = {}
     by_name: dict[str, Enterprise] = {}
     enterprises = Enterprise.objects.select_related("industry", "liaison")  # compared with the rows' own
-    for start in range(0, len(codes), 500):
-        by_uscc.update((e.uscc, e) for e in enterprises.filter(uscc__in=codes[start : start + 500]))
-    for start in range(0, len(keys), 500):
-        found = enterprises.filter(name_key__in=keys[start : start + 500], merged_into__isnull=True)
-        for enterprise in found.order_by("updated_at", "id"):  # the last written wins: the most recent
-            by_name[enterprise.name_key] = enterprise
+    by_uscc.update((e.uscc, e) for e in one_of(enterprises, "uscc", codes))
+    found = enterprises.filter(merged_into__isnull=True).order_by("updated_at", "id")
+    for enterprise in one_of(found, "name_key", keys):  # the last written wins: the most recent
+        by_name[enterprise.name_key] = enterprise
     ids = list({e.pk for e in [*by_uscc.values(), *by_name.values()]})
     editable = policy.editable(actor, Enterprise.objects.filter(merged_into__isnull=True))
     editable_ids: set[int] = set()

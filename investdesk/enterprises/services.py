@@ -1,9 +1,11 @@
 """Every write to the registry: enterprises, contacts, chambers, service actions, visits, merges."""
 
+import contextvars
 import dataclasses
 import datetime
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -12,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from investdesk.core import policy
-from investdesk.core.audit import audit_log, audit_log_many, diff, snapshot
+from investdesk.core.audit import audit_entries, audit_log, audit_log_many, diff, snapshot
 from investdesk.core.errors import DomainError
 from investdesk.core.fields import encrypted_changes, encrypted_values
 from investdesk.core.models import AuditEntry, Unit, User
@@ -29,7 +31,7 @@ from investdesk.enterprises.models import (
     VisitProblem,
     VisitQuestion,
 )
-from investdesk.lib.bulk import bulk_insert, bulk_update
+from investdesk.lib.bulk import assign_ids, bulk_insert, bulk_update, one_of
 from investdesk.lib.chinese_text import fold, search_key
 from investdesk.lib.identifiers import IdentifierError, validate_uscc
 from investdesk.lib.phones import normalize_mobile
@@ -149,16 +151,32 @@ def enterprises_create_new(*, actor, rows: list[tuple[dict, dict | None]]) -> li
     enterprises = [enterprise for enterprise, _contact in built]
     for enterprise, contact in built:
         enterprise.search_text = search_text_for(enterprise, [(contact.name, contact.phone)] if contact else [])
-    bulk_insert(enterprises)
     contacts = []
     for enterprise, contact in built:
         if contact is not None:
             contact.enterprise = enterprise
             contacts.append(contact)
-    bulk_insert(contacts)
-    records = [(e, diff({}, snapshot(e))) for e in enterprises] + [(c, diff({}, snapshot(c))) for c in contacts]
-    audit_log_many(actor=actor, action=AuditEntry.Action.CREATE, records=records)
+    if assign_ids(enterprises) and assign_ids(contacts):
+        # PostgreSQL: the keys are known, so the audit entries (pure Python, a third of the time) are
+        # made in a thread while the rows are stored, which is mostly the database's time (the search
+        # indexes): 100,000 rows, 11 s of Python beside 13 s of waiting for the database.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            made = pool.submit(contextvars.copy_context().run, _creation_audit, actor, enterprises, contacts)
+            bulk_insert(enterprises)
+            bulk_insert(contacts)
+            records, entries = made.result()
+    else:
+        bulk_insert(enterprises)
+        bulk_insert(contacts)
+        records, entries = _creation_audit(actor, enterprises, contacts)
+    audit_log_many(actor=actor, action=AuditEntry.Action.CREATE, records=records, entries=entries)
     return enterprises
+
+
+def _creation_audit(actor, enterprises: list[Enterprise], contacts: list[Contact]) -> tuple[list, list]:
+    """The records and audit entries of new enterprises and contacts (keys set): no query."""
+    records = [(e, diff({}, snapshot(e))) for e in enterprises] + [(c, diff({}, snapshot(c))) for c in contacts]
+    return records, audit_entries(actor=actor, action=AuditEntry.Action.CREATE, records=records)
 
 
 def _build_new(actor, rows) -> tuple[dict[int, DomainError], list[tuple[Enterprise, Contact | None]]]:
@@ -181,9 +199,7 @@ def _build_new(actor, rows) -> tuple[dict[int, DomainError], list[tuple[Enterpri
             continue
         built[i] = (enterprise, contact)
     codes = [e.uscc for e, _c in built.values() if e.uscc]
-    taken: dict[str, str] = {}
-    for start in range(0, len(codes), 500):
-        taken.update(Enterprise.objects.filter(uscc__in=codes[start : start + 500]).values_list("uscc", "name"))
+    taken: dict[str, str] = dict(one_of(Enterprise.objects.values_list("uscc", "name"), "uscc", codes))
     for i, (enterprise, _contact) in list(built.items()):
         if enterprise.uscc in taken:
             errors[i] = _uscc_taken(taken[enterprise.uscc])

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models import F, Lookup
 
 
 def bulk_insert(objs: Sequence[models.Model], *, batch_size: int = 1000) -> list[models.Model]:
@@ -31,13 +32,9 @@ def bulk_insert(objs: Sequence[models.Model], *, batch_size: int = 1000) -> list
     if connection.vendor != "postgresql":
         return model._default_manager.bulk_create(objs, batch_size=batch_size)
     meta = model._meta
-    pk = meta.pk
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_insert")
-    missing = [obj for obj in objs if obj.pk is None]
-    if missing:
-        for obj, value in zip(missing, _reserve_ids(connection, meta.db_table, pk.column, len(missing)), strict=True):
-            setattr(obj, pk.attname, value)
+    assign_ids(objs)
     fields = list(meta.concrete_fields)
     prepare = [_preparer(f, connection) for f in fields]
     quote = connection.ops.quote_name
@@ -51,6 +48,46 @@ def bulk_insert(objs: Sequence[models.Model], *, batch_size: int = 1000) -> list
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
+
+
+def assign_ids(objs: Sequence[models.Model]) -> bool:
+    """On PostgreSQL, give the instances without a key one from their table's sequence now, in order,
+    as bulk_insert would: what names them (audit entries) can then be made before they are written.
+    Elsewhere keys come with the insert: nothing is assigned and the answer is False."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return False
+    missing = [obj for obj in objs if obj.pk is None]
+    if missing:
+        meta = missing[0]._meta
+        ids = _reserve_ids(connection, meta.db_table, meta.pk.column, len(missing))
+        for obj, value in zip(missing, ids, strict=True):
+            setattr(obj, meta.pk.attname, value)
+    return True
+
+
+def one_of(queryset: models.QuerySet, field: str, values: Sequence[str], *, chunk: int = 500) -> Iterator:
+    """The rows of `queryset` whose text `field` is one of `values`. On PostgreSQL in one query,
+    `field = ANY(array)`: an import's 100,000 codes took 200 IN lists of 500, which Django spent
+    seconds compiling (4–13 ms a list, the database 1 ms); the database answers the array in 0.1–0.4 s.
+    Elsewhere IN lists of `chunk` values, the queryset's order within each list."""
+    values = list(values)
+    if connections[queryset.db].vendor == "postgresql":
+        yield from queryset.filter(_AnyOf(F(field), values))
+        return
+    for start in range(0, len(values), chunk):
+        yield from queryset.filter(**{f"{field}__in": values[start : start + chunk]})
+
+
+class _AnyOf(Lookup):
+    """`field = ANY(%s)` with the values as one array parameter (PostgreSQL)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
 
 
 def bulk_update(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 500) -> None:

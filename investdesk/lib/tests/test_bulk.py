@@ -58,3 +58,15 @@ def test_bulk_update_of_a_name_that_is_not_a_field_raises(chengdu_enterprise):
     with pytest.raises(FieldDoesNotExist):
         bulk_update([chengdu_enterprise], ["no_such_field"])
     bulk_update([], ["no_such_field"])  # nothing to write: nothing checked
+
+
+def test_one_of_finds_the_rows_whose_field_is_among_the_values(chengdu_enterprise, mianyang_enterprise):
+    from investdesk.lib.bulk import one_of
+
+    codes = [chengdu_enterprise.uscc, "913500001579876320", mianyang_enterprise.uscc]
+    found = one_of(Enterprise.objects.order_by("pk"), "uscc", codes, chunk=2)  # SQLite: two IN lists
+    assert sorted(e.pk for e in found) == sorted([chengdu_enterprise.pk, mianyang_enterprise.pk])
+    assert list(one_of(Enterprise.objects.values_list("uscc", "name"), "uscc", codes[:1])) == [
+        (chengdu_enterprise.uscc, chengdu_enterprise.name)
+    ]
+    assert list(one_of(Enterprise.objects.all(), "uscc", [])) == []
