@@ -8,7 +8,7 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -161,7 +161,8 @@ def enterprises_create_new(*, actor, rows: list[tuple[dict, dict | None]]) -> li
         # made in a thread while the rows are stored, which is mostly the database's time (the search
         # indexes): 100,000 rows, 11 s of Python beside 13 s of waiting for the database.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            made = pool.submit(contextvars.copy_context().run, _creation_audit, actor, enterprises, contacts)
+            context = contextvars.copy_context()  # the request's, for the entries' IP and browser
+            made = pool.submit(context.run, _in_own_thread, _creation_audit, actor, enterprises, contacts)
             bulk_insert(enterprises)
             bulk_insert(contacts)
             records, entries = made.result()
@@ -174,9 +175,18 @@ def enterprises_create_new(*, actor, rows: list[tuple[dict, dict | None]]) -> li
 
 
 def _creation_audit(actor, enterprises: list[Enterprise], contacts: list[Contact]) -> tuple[list, list]:
-    """The records and audit entries of new enterprises and contacts (keys set): no query."""
+    """The records and audit entries of new enterprises and contacts (keys set; their related rows
+    are loaded instances, so no query)."""
     records = [(e, diff({}, snapshot(e))) for e in enterprises] + [(c, diff({}, snapshot(c))) for c in contacts]
     return records, audit_entries(actor=actor, action=AuditEntry.Action.CREATE, records=records)
+
+
+def _in_own_thread(function, *args):
+    """Run in a thread of a pool: any connection it opened after all (none is expected) is closed."""
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()  # this thread's connections only: they are per thread
 
 
 def _build_new(actor, rows) -> tuple[dict[int, DomainError], list[tuple[Enterprise, Contact | None]]]:
