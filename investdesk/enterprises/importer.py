@@ -546,7 +546,7 @@ def _unapplied_batch(*, actor, batch_id: int, lock: bool = False) -> ImportBatch
     return batch
 
 
-# New rows checked at a time in a dry run (each chunk reports progress).
+# Rows checked at a time in a dry run, new and updating ones apart (each chunk reports progress).
 CHECK_CHUNK = 5_000
 
 
@@ -686,6 +686,7 @@ class BatchStatus:
     minutes: int  # importing for this many minutes
     confirmable: bool  # import_confirm would queue it again
     stalled: bool  # importing, or being checked, for longer than STALLED_AFTER
+    in_background: bool  # the worker checks and applies it (in_background)
 
     @property
     def preview_rows(self) -> list[dict]:
@@ -714,6 +715,7 @@ def import_batch_status(*, user, batch_id: int) -> BatchStatus:
         confirmable=confirmable and batch.state != ImportBatch.State.PREVIEWED and bool(batch.preview.get("ok")),
         stalled=(confirmable and batch.state == ImportBatch.State.RUNNING)
         or (checking and batch.started_at is not None and now - batch.started_at > STALLED_AFTER),
+        in_background=in_background(batch),
     )
 
 

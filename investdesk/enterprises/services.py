@@ -241,11 +241,7 @@ def enterprises_update_many(*, actor, rows: list[tuple[int, dict, dict | None]])
             enterprise, [(c.name, c.phone) for c in built.contacts_of[enterprise.pk]]
         )
     changed = {name for _record, changes in built.updates for name in changes}
-    _bulk_update(
-        Enterprise,
-        {e.pk: e for e in [*enterprises, *built.touched]}.values(),
-        changed | {"version", "updated_at", "search_text", "name_key"},
-    )
+    _bulk_update(Enterprise, built.touched, changed | {"version", "updated_at", "search_text", "name_key"})
     bulk_insert(new_contacts)
     _bulk_update(Contact, contacts, changed | {"version"} | ({"mobile_index"} if "mobile" in changed else set()))
     primary = [c for c in [*new_contacts, *contacts] if c.is_primary]
@@ -267,7 +263,7 @@ class _Updates:
     enterprises: list[Enterprise] = dataclasses.field(default_factory=list)  # changed
     contacts: list[Contact] = dataclasses.field(default_factory=list)  # changed
     new_contacts: list[Contact] = dataclasses.field(default_factory=list)
-    touched: list[Enterprise] = dataclasses.field(default_factory=list)  # whose search text may change
+    touched: list[Enterprise] = dataclasses.field(default_factory=list)  # changed, or a contact of it: to save
     contacts_of: dict[int, list[Contact]] = dataclasses.field(default_factory=dict)
     updates: list[tuple] = dataclasses.field(default_factory=list)  # (record, changes) for the audit, in row order
 
@@ -304,13 +300,10 @@ def _build_updates(actor, rows, *, lock: bool) -> _Updates:
         if any(record is enterprise and "uscc" in changes for record, changes in row_updates) and enterprise.uscc:
             changed_codes[enterprise.uscc] = i
         result.updates.extend(row_updates)
-    codes = list(changed_codes)
-    for start in range(0, len(codes), 500):
-        taken = Enterprise.objects.filter(uscc__in=codes[start : start + 500]).values_list("uscc", "pk", "name")
-        for code, pk, name in taken:
-            i = changed_codes[code]
-            if pk != rows[i][0]:
-                result.errors[i] = _uscc_taken(name)
+    for code, pk, name in one_of(Enterprise.objects.values_list("uscc", "pk", "name"), "uscc", list(changed_codes)):
+        i = changed_codes[code]
+        if pk != rows[i][0]:
+            result.errors[i] = _uscc_taken(name)
     return result
 
 

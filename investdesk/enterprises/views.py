@@ -346,8 +346,7 @@ def import_batch(request, batch_id: int):
     not (htmx polls the state while the worker has it)."""
     status = importer.import_batch_status(user=request.user, batch_id=batch_id)
     template = "enterprises/import_batch.html#state" if request.htmx else "enterprises/import_batch.html"
-    context = {"batch": status.batch, "status": status, "in_background": importer.in_background(status.batch)}
-    return render(request, template, context)
+    return render(request, template, {"batch": status.batch, "status": status})
 
 
 # --- duplicates -------------------------------------------------------------------------------------
