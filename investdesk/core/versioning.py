@@ -1,5 +1,7 @@
 """Shared write helpers for services: optimistic locking, and model and upload validation as DomainError."""
 
+from collections.abc import Collection
+
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
@@ -15,9 +17,17 @@ def lock_for_update(model: type[Model], pk: int, version: int | None) -> Model:
     return obj
 
 
-def full_clean(obj: Model, exclude: list[str] | None = None, *, unique: bool = True) -> None:
+def full_clean(
+    obj: Model, exclude: list[str] | None = None, *, unique: bool = True, only: Collection[str] | None = None
+) -> None:
     """Model validation as DomainError (the first problem, naming its field). `unique=False` leaves
-    out the uniqueness and constraint checks, a query each: for a batch that checks them at once."""
+    out the uniqueness and constraint checks, a query each: for a batch that checks them at once.
+
+    `only`: validate these fields and no others (less `exclude`), as a ModelForm validates only its own
+    fields. For a batch's rows, whose other fields hold the model's defaults or stored values, which are
+    not input: checking them again was two thirds of the checks' time (100,000 imported rows)."""
+    if only is not None:
+        exclude = [*(exclude or []), *(f.name for f in obj._meta.concrete_fields if f.name not in only)]
     try:
         obj.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
     except ValidationError as exc:

@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import re
 import unicodedata
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -67,9 +68,10 @@ def _check_owner_unit(actor, unit: Unit) -> None:
 # --- enterprises ----------------------------------------------------------------------------------
 
 
-def _clean_enterprise(enterprise: Enterprise, *, many: bool = False) -> None:
+def _clean_enterprise(enterprise: Enterprise, *, many: bool = False, given: Collection[str] = ()) -> None:
     """The enterprise's rules. `many`: one of a batch whose caller checks the codes against the
-    registry at once and whose related records (unit, industry, liaison) are loaded instances."""
+    registry at once and whose related records (unit, industry, liaison) are loaded instances; of its
+    fields, those `given` (the row's) and the names are validated (versioning.full_clean's `only`)."""
     enterprise.name = (enterprise.name or "").strip()
     enterprise.name_en = (enterprise.name_en or "").strip()
     if not enterprise.name:
@@ -90,7 +92,11 @@ def _clean_enterprise(enterprise: Enterprise, *, many: bool = False) -> None:
     if enterprise.liaison_id and not enterprise.liaison.is_active:
         raise DomainError(_("The liaison officer's account is deactivated."), field="liaison")
     enterprise.name_key = name_key(enterprise.name)
-    full_clean(enterprise, exclude=["uscc", "owner_unit", "industry", "liaison"] if many else ["uscc"], unique=not many)
+    if many:
+        only = {*given, "name", "name_en", "name_key"}
+        full_clean(enterprise, exclude=["uscc", "owner_unit", "industry", "liaison"], unique=False, only=only)
+    else:
+        full_clean(enterprise, exclude=["uscc"])
 
 
 def _uscc_taken(name: str) -> DomainError:
@@ -201,9 +207,9 @@ def _build_new(actor, rows) -> tuple[dict[int, DomainError], list[tuple[Enterpri
         enterprise = Enterprise(owner_unit=actor.unit, **fields)
         contact = Contact(**{**contact_fields, "is_primary": True}) if contact_fields else None
         try:
-            _clean_enterprise(enterprise, many=True)
+            _clean_enterprise(enterprise, many=True, given=fields)
             if contact is not None:
-                _clean_contact(contact, many=True)
+                _clean_contact(contact, many=True, given=contact_fields)
         except DomainError as exc:
             errors[i] = exc
             continue
@@ -315,7 +321,7 @@ def _update_row(actor, result: _Updates, enterprise: Enterprise, fields: dict, c
         setattr(enterprise, key, value)
     if "owner_unit" in fields:
         _check_owner_unit(actor, enterprise.owner_unit)
-    _clean_enterprise(enterprise, many=True)
+    _clean_enterprise(enterprise, many=True, given=fields)
     changes = diff(before, snapshot(enterprise))
     if changes:
         enterprise.version += 1
@@ -328,7 +334,7 @@ def _update_row(actor, result: _Updates, enterprise: Enterprise, fields: dict, c
         if existing is None:
             contact = Contact(enterprise=enterprise, **contact_fields)
             contact.is_primary = contact.is_primary or not contacts
-            _clean_contact(contact, many=True)
+            _clean_contact(contact, many=True, given=contact_fields)
             result.new_contacts.append(contact)
             contacts.append(contact)
             created = True
@@ -336,7 +342,7 @@ def _update_row(actor, result: _Updates, enterprise: Enterprise, fields: dict, c
             before, before_personal = snapshot(existing), encrypted_values(existing)
             for key, value in contact_fields.items():
                 setattr(existing, key, value)
-            _clean_contact(existing, many=True)
+            _clean_contact(existing, many=True, given=contact_fields)
             contact_changes = diff(before, snapshot(existing)) | encrypted_changes(before_personal, existing)
             if contact_changes:
                 existing.version += 1
@@ -438,7 +444,8 @@ MERGE_HOOKS: list = []
 # --- contacts -------------------------------------------------------------------------------------
 
 
-def _clean_contact(contact: Contact, *, many: bool = False) -> None:
+def _clean_contact(contact: Contact, *, many: bool = False, given: Collection[str] = ()) -> None:
+    """The contact's rules. `many`: one of a batch (see _clean_enterprise), its `given` fields validated."""
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise DomainError(_("Enter the contact's name."), field="name")
@@ -448,7 +455,10 @@ def _clean_contact(contact: Contact, *, many: bool = False) -> None:
             raise DomainError(_("Enter a mainland mobile number of 11 digits, e.g. 13812345678."), field="mobile")
         contact.mobile = mobile
     contact.email = (contact.email or "").strip()
-    full_clean(contact, exclude=["enterprise"] if many else None, unique=not many)
+    if many:
+        full_clean(contact, exclude=["enterprise"], unique=False, only={*given, "name", "mobile", "email"})
+    else:
+        full_clean(contact)
 
 
 def _one_primary(contact: Contact) -> None:

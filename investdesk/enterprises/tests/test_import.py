@@ -338,3 +338,32 @@ def test_an_update_that_breaks_a_rule_or_takes_a_code_is_an_error_of_its_row(own
         ("error", ["统一社会信用代码"]),
     ]
     assert Enterprise.objects.get(name="成都更新0号有限公司").ownership != "foreign"
+
+
+def test_the_rows_own_values_are_still_checked_by_the_model_in_bulk(owner, industry):
+    """The bulk paths validate only the fields a row gives (versioning.full_clean's `only`): a value
+    too long for its column is still an error of its row, new or updating, enterprise or contact."""
+    _registered(owner, industry, 1)
+    csv = (
+        "企业名称,地址,联系人,职务\n"
+        f"成都更新0号有限公司,{'长' * 201},王0,总经理\n"  # an update: the address
+        f"成都新来的有限公司,高新区,李四,{'职' * 61}\n"  # new: the contact's title
+        "成都另一家有限公司,高新区,赵五,经理\n"
+    )
+    plan = importer.import_preview(actor=owner, filename="a.csv", content=csv.encode())
+    assert [(r.action, [column for column, _m in r.errors]) for r in plan.rows] == [
+        ("error", ["地址"]),
+        ("error", ["职务"]),
+        ("new", []),
+    ]
+    assert "200" in plan.rows[0].errors[0][1] and "60" in plan.rows[1].errors[0][1]
+
+
+def test_full_clean_only_checks_the_fields_named(owner):
+    from investdesk.core.versioning import full_clean
+
+    enterprise = Enterprise(name="某公司", name_key="某公司", owner_unit=owner.unit, status="nonsense")
+    full_clean(enterprise, unique=False, only={"name"})  # the status is not among them
+    with pytest.raises(DomainError) as refused:
+        full_clean(enterprise, unique=False, only={"name", "status"})
+    assert refused.value.field == "status"
