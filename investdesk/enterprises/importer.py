@@ -279,9 +279,38 @@ def import_upload(*, actor, filename: str, content: bytes) -> ImportBatch:
 
     with transaction.atomic():
         batch = _new_batch(
-            actor=actor, filename=filename, content=content, rows=len(table.rows), state=ImportBatch.State.CHECKING
+            actor=actor,
+            filename=filename,
+            content=content,
+            rows=len(table.rows),
+            state=ImportBatch.State.CHECKING,
+            queued_at=timezone.now(),
         )
         transaction.on_commit(lambda: import_check_task.enqueue(batch_id=batch.pk))
+    return batch
+
+
+def _check_stalled(now: datetime.datetime) -> Q:
+    """The batches whose check started longer than STALLED_AFTER ago and has not ended: its worker
+    was stopped with it (a check of 100,000 rows takes seconds)."""
+    return Q(state=ImportBatch.State.CHECKING, started_at__lt=now - STALLED_AFTER)
+
+
+def import_check_again(*, actor, batch_id: int) -> ImportBatch:
+    """Queue the check of a file again when its first check stopped with its worker (_check_stalled);
+    the batch's page then follows the new one. Raises DomainError when it is not stalled."""
+    from investdesk.enterprises.tasks import import_check_task
+
+    batch = _unapplied_batch(actor=actor, batch_id=batch_id)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(_check_stalled(now), pk=batch.pk).update(
+            started_at=None, queued_at=now, progress=0
+        )
+        if not claimed:
+            raise DomainError(_("This file's check is not stopped; wait for its preview."), field="file")
+        transaction.on_commit(lambda: import_check_task.enqueue(batch_id=batch.pk))
+    batch.refresh_from_db()
     return batch
 
 
@@ -710,11 +739,11 @@ def import_batch_status(*, user, batch_id: int) -> BatchStatus:
     return BatchStatus(
         batch=batch,
         waiting_long=(batch.state == ImportBatch.State.QUEUED and now - batch.queued_at > WORKER_SLOW)
-        or (checking and batch.started_at is None and now - batch.created_at > WORKER_SLOW),
+        or (checking and batch.started_at is None and now - (batch.queued_at or batch.created_at) > WORKER_SLOW),
         minutes=int((now - batch.started_at).total_seconds() // 60) if batch.started_at else 0,
         confirmable=confirmable and batch.state != ImportBatch.State.PREVIEWED and bool(batch.preview.get("ok")),
         stalled=(confirmable and batch.state == ImportBatch.State.RUNNING)
-        or (checking and batch.started_at is not None and now - batch.started_at > STALLED_AFTER),
+        or (checking and batch.started_at is not None and now - batch.started_at > STALLED_AFTER),  # _check_stalled
         in_background=in_background(batch),
     )
 

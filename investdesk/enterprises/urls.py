@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.enterprise_form, name="create"),
     path("import/", views.import_upload, name="import"),
     path("import/<int:batch_id>/confirm/", views.import_confirm, name="import_confirm"),
+    path("import/<int:batch_id>/check/", views.import_check_again, name="import_check_again"),
     path("import/<int:batch_id>/", views.import_batch, name="import_batch"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("stale/", views.stale_list, name="stale"),

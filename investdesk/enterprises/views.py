@@ -341,6 +341,18 @@ def import_confirm(request, batch_id: int):
 
 
 @login_required
+@require_POST
+def import_check_again(request, batch_id: int):
+    """A large file whose check stopped with its worker: check it again, without a new upload."""
+    try:
+        importer.import_check_again(actor=request.user, batch_id=batch_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("enterprises:import")
+    return redirect("enterprises:import_batch", batch_id)
+
+
+@login_required
 def import_batch(request, batch_id: int):
     """An uploaded file's own page: its check, its preview, then waiting, importing, imported or why
     not (htmx polls the state while the worker has it)."""

@@ -210,9 +210,40 @@ def test_a_check_without_a_worker_or_whose_worker_died_says_so(client_for, owner
     client = client_for(owner)
     response = client.post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", CSV.encode())})
     batch = ImportBatch.objects.get()
-    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=5))
+    ImportBatch.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - datetime.timedelta(minutes=5))
     assert "investdesk worker" in client.get(response["Location"]).content.decode()
     started = timezone.now() - importer.STALLED_AFTER - datetime.timedelta(minutes=1)
     ImportBatch.objects.filter(pk=batch.pk).update(started_at=started, progress=40)
     page = client.get(response["Location"]).content.decode()
     assert "核对似乎已中断" in page and 'aria-valuenow="40"' in page
+
+
+def test_a_stalled_check_is_checked_again_without_a_new_upload(
+    client_for, owner, colleague, industry, large, django_capture_on_commit_callbacks
+):
+    client = client_for(owner)
+    response = client.post("/enterprises/import/", {"file": SimpleUploadedFile("企业.csv", CSV.encode())})
+    batch = ImportBatch.objects.get()
+    again = f"/enterprises/import/{batch.pk}/check/"
+    # Still being checked: not stopped, so not checked again.
+    ImportBatch.objects.filter(pk=batch.pk).update(started_at=timezone.now(), progress=40)
+    assert "重新核对" not in client.get(response["Location"]).content.decode()
+    with pytest.raises(DomainError):
+        importer.import_check_again(actor=owner, batch_id=batch.pk)
+    stalled = timezone.now() - importer.STALLED_AFTER - datetime.timedelta(minutes=1)
+    ImportBatch.objects.filter(pk=batch.pk).update(started_at=stalled)
+    assert "重新核对" in client.get(response["Location"]).content.decode()
+    with pytest.raises(DomainError):  # not theirs
+        importer.import_check_again(actor=colleague, batch_id=batch.pk)
+    assert ImportBatch.objects.get().started_at == stalled
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert client.post(again)["Location"] == response["Location"]
+    assert len(callbacks) == 1  # the check task, enqueued once the claim commits
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.CHECKING and batch.started_at is None and batch.progress == 0
+    assert "investdesk worker" not in client.get(response["Location"]).content.decode()  # queued just now
+    _checked_by_worker(batch)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.PREVIEWED and batch.preview["counts"]["new"] == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "似乎已中断" not in page and "确认导入" in page
