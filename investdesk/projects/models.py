@@ -132,7 +132,7 @@ class Project(models.Model):
             # The board's and the list's default order: the newest first without sorting the table.
             models.Index(fields=["-updated_at", "-id"], name="project_recent"),
             # The board: its columns are the ongoing and delayed projects of a stage, newest first, and
-            # their counts by stage. Each column's 50 cards are the first entries of its stage here,
+            # their counts by stage. Each column's cards are the first entries of its stage here,
             # and the counts an index-only scan (the other statuses are left out of the index).
             models.Index(
                 fields=["stage", "-updated_at", "-id"],

@@ -6,6 +6,7 @@ app_name = "projects"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("board/<str:stage>/", views.board_column, name="board_column"),
     path("list/", views.project_list, name="list"),
     path("export.xlsx", views.export, name="export"),
     path("new/", views.project_form, name="create"),

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,7 @@ FIELDS = ["name", "investor", "industry", "amount", "currency", "fx_rate", "city
 
 def _move_options(stage: str):
     """The stages a card of a column may move to, as <option>s: built once per column rather than
-    for each of up to 350 cards (the board spent most of its time in the template)."""
+    for each of its cards (the board spent most of its time in the template)."""
     return format_html_join("", '<option value="{}">{}</option>', ((v, n) for v, n in Stage.choices if v != stage))
 
 
@@ -53,9 +53,33 @@ def _move_options(stage: str):
 def board(request):
     form = ProjectFilterForm(request.GET or None)
     columns = [
-        (*column, _move_options(column[0])) for column in selectors.board(user=request.user, filters=form.filters())
+        {"column": column, "cards": column.cards, "more": column.more, "move_options": _move_options(column.stage)}
+        for column in selectors.board(user=request.user, filters=form.filters())
     ]
-    return render(request, "projects/board.html", {"columns": columns, "form": form})
+    return render(request, "projects/board.html", {"columns": columns, "form": form, **_board_links(request)})
+
+
+@login_required
+def board_column(request, stage: str):
+    """A column's 更多: its next cards (htmx), under the board's filters."""
+    if stage not in STAGE_ORDER:
+        raise Http404
+    offset = int_or_none(request.GET.get("offset"))
+    if offset is None or offset < 0:
+        return HttpResponseBadRequest(_("offset: enter a whole number of 0 or more."))
+    form = ProjectFilterForm(request.GET or None)
+    cards, more = selectors.board_cards(user=request.user, stage=stage, offset=offset, filters=form.filters())
+    context = {"stage": stage, "cards": cards, "more": more, "offset": offset + len(cards),
+               "move_options": _move_options(stage), **_board_links(request)}  # fmt: skip
+    return render(request, "projects/board.html#cards", context)
+
+
+def _board_links(request) -> dict:
+    """The board's address with its filters: where a card's move returns, and what 更多 carries."""
+    query = request.GET.copy()
+    query.pop("offset", None)
+    encoded = query.urlencode()
+    return {"here": reverse("projects:board") + (f"?{encoded}" if encoded else ""), "filter_query": encoded}
 
 
 @login_required

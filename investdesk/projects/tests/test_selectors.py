@@ -197,10 +197,15 @@ def test_a_board_column_shows_the_newest_cards_and_counts_them_all(owner, projec
     monkeypatch.setattr(selectors, "BOARD_CARDS", 2)
     for i in range(2):
         services.project_create(actor=owner, name=f"项目{i}", investor=project.investor)
-    columns = {stage: (cards, total) for stage, _label, cards, total in selectors.board(user=owner)}
-    cards, total = columns[Stage.LEAD]
-    assert total == 3 and [p.name for p in cards] == ["项目1", "项目0"]
-    assert columns[Stage.SIGNED] == ([], 0)
+    columns = {column.stage: column for column in selectors.board(user=owner)}
+    lead = columns[Stage.LEAD]
+    assert lead.total == 3 and [p.name for p in lead.cards] == ["项目1", "项目0"] and lead.more
+    assert (columns[Stage.SIGNED].cards, columns[Stage.SIGNED].total, columns[Stage.SIGNED].more) == ([], 0, False)
+    # 更多: the next cards after the first two, and no more after them.
+    cards, more = selectors.board_cards(user=owner, stage=Stage.LEAD, offset=2)
+    assert [p.name for p in cards] == [project.name] and not more
+    cards, more = selectors.board_cards(user=owner, stage=Stage.LEAD, offset=0)
+    assert [p.name for p in cards] == ["项目1", "项目0"] and more
 
 
 def test_a_province_target_adds_up_its_units_in_a_fixed_number_of_queries(

@@ -256,3 +256,28 @@ def test_the_board_runs_as_many_queries_whatever_the_projects(client_for, projec
         body = client.get("/projects/").content.decode()
     assert body.count('class="card mb-2 id-card') == 7
     assert len(before) == len(after)
+
+
+def test_more_adds_a_columns_next_cards_under_the_boards_filters(client_for, project, owner, outsider, monkeypatch):
+    from investdesk.projects import selectors, services
+
+    monkeypatch.setattr(selectors, "BOARD_CARDS", 2)
+    for i in range(4):
+        services.project_create(actor=owner, name=f"甲乙{i}", investor=project.investor)
+    client = client_for(owner)
+    board = client.get("/projects/?q=甲乙").content.decode()  # the four, not the fixture's project
+    more = board[board.index('class="btn btn-sm btn-outline-primary w-100 id-more"') :]
+    assert 'hx-get="/projects/board/lead/?q=%E7%94%B2%E4%B9%99&amp;offset=2"' in more[: more.index(">")]
+    assert board.count('class="card mb-2 id-card') == 2 and "查看全部 4 个项目" in board
+    assert 'href="/projects/list/?q=%E7%94%B2%E4%B9%99&amp;stage=lead"' in board  # the list, as filtered
+    page = client.get("/projects/board/lead/?q=甲乙&offset=2", HTTP_HX_REQUEST="true")
+    body = page.content.decode()
+    assert page.status_code == 200 and "<html" not in body
+    assert [name for name in ("甲乙1", "甲乙0") if name in body] == ["甲乙1", "甲乙0"] and "甲乙3" not in body
+    assert "id-more" not in body  # the last ones
+    assert 'name="next" value="/projects/?q=%E7%94%B2%E4%B9%99"' in body  # a move returns to the board
+    # Another unit sees none of them; a bad offset or stage is refused.
+    assert "甲乙" not in client_for(outsider).get("/projects/board/lead/?offset=0").content.decode()
+    assert client.get("/projects/board/lead/?offset=-1").status_code == 400
+    assert client.get("/projects/board/lead/?offset=x").status_code == 400
+    assert client.get("/projects/board/nonsense/?offset=0").status_code == 404
