@@ -53,10 +53,15 @@ def _move_options(stage: str):
 def board(request):
     form = ProjectFilterForm(request.GET or None)
     columns = [
-        {"column": column, "cards": column.cards, "more": column.more, "move_options": _move_options(column.stage)}
+        {"column": column, "move_options": _move_options(column.stage)}
         for column in selectors.board(user=request.user, filters=form.filters())
     ]
     return render(request, "projects/board.html", {"columns": columns, "form": form, **_board_links(request)})
+
+
+# Beyond any column's size (a province's 200,000 projects spread over seven stages); a larger number
+# would not fit the database's OFFSET.
+BOARD_MAX_OFFSET = 1_000_000
 
 
 @login_required
@@ -65,8 +70,10 @@ def board_column(request, stage: str):
     if stage not in STAGE_ORDER:
         raise Http404
     offset = int_or_none(request.GET.get("offset"))
-    if offset is None or offset < 0:
-        return HttpResponseBadRequest(_("offset: enter a whole number of 0 or more."))
+    if offset is None or not 0 <= offset <= BOARD_MAX_OFFSET:
+        return HttpResponseBadRequest(
+            _("offset: enter a whole number from 0 to %(max)s.") % {"max": f"{BOARD_MAX_OFFSET:,}"}
+        )
     form = ProjectFilterForm(request.GET or None)
     cards, more = selectors.board_cards(user=request.user, stage=stage, offset=offset, filters=form.filters())
     context = {"stage": stage, "cards": cards, "more": more, "offset": offset + len(cards),

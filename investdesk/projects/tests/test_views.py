@@ -280,4 +280,6 @@ def test_more_adds_a_columns_next_cards_under_the_boards_filters(client_for, pro
     assert "甲乙" not in client_for(outsider).get("/projects/board/lead/?offset=0").content.decode()
     assert client.get("/projects/board/lead/?offset=-1").status_code == 400
     assert client.get("/projects/board/lead/?offset=x").status_code == 400
+    refused = client.get(f"/projects/board/lead/?offset={10**20}")
+    assert refused.status_code == 400 and "offset" in refused.content.decode()
     assert client.get("/projects/board/nonsense/?offset=0").status_code == 404
