@@ -283,3 +283,23 @@ def test_more_adds_a_columns_next_cards_under_the_boards_filters(client_for, pro
     refused = client.get(f"/projects/board/lead/?offset={10**20}")
     assert refused.status_code == 400 and "offset" in refused.content.decode()
     assert client.get("/projects/board/nonsense/?offset=0").status_code == 404
+
+
+def test_more_runs_as_many_queries_whatever_the_cards(client_for, project, owner, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from investdesk.projects import selectors, services
+
+    monkeypatch.setattr(selectors, "BOARD_CARDS", 10)
+    client = client_for(owner)
+    client.get("/projects/board/lead/?offset=0")
+    with CaptureQueriesContext(connection) as before:
+        body = client.get("/projects/board/lead/?offset=0").content.decode()
+    assert body.count('class="card mb-2 id-card') == 1
+    for i in range(8):
+        services.project_create(actor=owner, name=f"甲乙{i}", investor=project.investor)
+    with CaptureQueriesContext(connection) as after:
+        body = client.get("/projects/board/lead/?offset=0").content.decode()
+    assert body.count('class="card mb-2 id-card') == 9
+    assert len(before) == len(after)
