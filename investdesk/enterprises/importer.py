@@ -743,7 +743,7 @@ def import_batch_status(*, user, batch_id: int) -> BatchStatus:
         minutes=int((now - batch.started_at).total_seconds() // 60) if batch.started_at else 0,
         confirmable=confirmable and batch.state != ImportBatch.State.PREVIEWED and bool(batch.preview.get("ok")),
         stalled=(confirmable and batch.state == ImportBatch.State.RUNNING)
-        or (checking and batch.started_at is not None and now - batch.started_at > STALLED_AFTER),  # _check_stalled
+        or (checking and ImportBatch.objects.filter(_check_stalled(now), pk=batch.pk).exists()),
         in_background=in_background(batch),
     )
 

@@ -240,22 +240,27 @@ def test_a_board_card_shows_what_it_did_and_moves_to_every_other_stage(client_fo
     assert 'name="next" value="/projects/?q="' in card
 
 
-def test_the_board_runs_as_many_queries_whatever_the_projects(client_for, project, owner):
+def _queries_and_cards(client, url: str) -> tuple[int, int]:
+    """How many queries a board page (or a column's 更多) runs, and how many cards it shows."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(url).content.decode()
+    return len(captured), body.count('class="card mb-2 id-card')
+
+
+def test_the_board_runs_as_many_queries_whatever_the_projects(client_for, project, owner):
     from investdesk.projects import services
 
     client = client_for(owner)
     client.get("/projects/")
-    with CaptureQueriesContext(connection) as before:
-        client.get("/projects/")
+    before, _cards = _queries_and_cards(client, "/projects/")
     for i in range(6):
         services.project_create(actor=owner, name=f"项目{i}", investor=project.investor)
-    with CaptureQueriesContext(connection) as after:
-        body = client.get("/projects/").content.decode()
-    assert body.count('class="card mb-2 id-card') == 7
-    assert len(before) == len(after)
+    after, cards = _queries_and_cards(client, "/projects/")
+    assert cards == 7
+    assert before == after
 
 
 def test_more_adds_a_columns_next_cards_under_the_boards_filters(client_for, project, owner, outsider, monkeypatch):
@@ -286,20 +291,15 @@ def test_more_adds_a_columns_next_cards_under_the_boards_filters(client_for, pro
 
 
 def test_more_runs_as_many_queries_whatever_the_cards(client_for, project, owner, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from investdesk.projects import selectors, services
 
     monkeypatch.setattr(selectors, "BOARD_CARDS", 10)
     client = client_for(owner)
     client.get("/projects/board/lead/?offset=0")
-    with CaptureQueriesContext(connection) as before:
-        body = client.get("/projects/board/lead/?offset=0").content.decode()
-    assert body.count('class="card mb-2 id-card') == 1
+    before, cards = _queries_and_cards(client, "/projects/board/lead/?offset=0")
+    assert cards == 1
     for i in range(8):
         services.project_create(actor=owner, name=f"甲乙{i}", investor=project.investor)
-    with CaptureQueriesContext(connection) as after:
-        body = client.get("/projects/board/lead/?offset=0").content.decode()
-    assert body.count('class="card mb-2 id-card') == 9
-    assert len(before) == len(after)
+    after, cards = _queries_and_cards(client, "/projects/board/lead/?offset=0")
+    assert cards == 9
+    assert before == after
